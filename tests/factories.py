@@ -1,0 +1,131 @@
+"""Valid objects in one call. Call inside an application context; they flush, not commit."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from tracker.accounts.models import Membership, Organisation, Role, User
+from tracker.db import db
+from tracker.postings import services
+from tracker.postings.models import (
+    ContactRole,
+    ContractType,
+    PayBasis,
+    PayKind,
+    PayPeriod,
+    Posting,
+    PostingContact,
+    PostingStatus,
+    WorkingTime,
+)
+
+PASSWORD = "correct horse battery staple"
+_seq = itertools.count(1)
+
+
+def organisation(**fields) -> Organisation:
+    n = next(_seq)
+    values = {
+        "name": f"Centre de ressources {n}",
+        "slug": f"centre-{n}",
+        "presentation": "Un **centre de ressources** de la politique de la ville.",
+        "city": "Tours",
+        "website": "https://www.example.org/",
+        "email": f"contact{n}@example.org",
+    }
+    values.update(fields)
+    org = Organisation(**values)
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def user(organisation: Organisation | None = None, role: Role = Role.ADMIN, *,
+         email: str | None = None, name: str | None = None, password: str = PASSWORD) -> User:
+    n = next(_seq)
+    account = User(email=email or f"user{n}@example.org", name=name or f"Camille Exemple {n}")
+    account.set_password(password)
+    db.session.add(account)
+    if organisation is not None:
+        db.session.add(Membership(user=account, organisation=organisation, role=role))
+    db.session.flush()
+    return account
+
+
+def future(days: int = 30) -> datetime:
+    return (datetime.now(timezone.utc) + timedelta(days=days)).replace(microsecond=0)
+
+
+def posting(organisation: Organisation, *, status: PostingStatus = PostingStatus.DRAFT,
+            contacts: list[PostingContact] | None = None, actor: User | None = None,
+            **fields) -> Posting:
+    """A complete offer (every field filled) in the given status."""
+    n = next(_seq)
+    values = dict(
+        title=f"Chargé·e de mission {n}",
+        reference=f"REF-{n}",
+        contract_type=ContractType.CDD,
+        context="Les conseils citoyens ont été mis en place par la loi du 24 février 2014.",
+        missions="- Soutenir le fonctionnement\n  - animer les réunions\n- Être en veille",
+        profile="- Savoir animer des groupes\n- Bonne maîtrise de l'écrit",
+        diploma="Master 2 développement local",
+        experience="Une expérience dans l'animation est un plus",
+        contract_start=date.today() + timedelta(days=60),
+        contract_end=date.today() + timedelta(days=60 + 364),
+        duration_min_months=12,
+        duration_max_months=12,
+        start_earliest=date.today() + timedelta(days=45),
+        start_latest=date.today() + timedelta(days=60),
+        closure_note="Fermeture entre le 25 juillet et le 16 août",
+        working_time=WorkingTime.PART_TIME,
+        hours_per_week=Decimal("30"),
+        schedule_note="Travail possible en soirée et en week-end",
+        city="Nantes",
+        postal_code="44000",
+        region="Pays de la Loire",
+        places="Nantes et son agglomération",
+        travel="Déplacements réguliers dans la métropole",
+        remote="partial",
+        remote_note="Un jour par semaine",
+        pay_kind=PayKind.AMOUNT,
+        pay_min=Decimal("1800"),
+        pay_max=Decimal("2000"),
+        pay_period=PayPeriod.MONTH,
+        pay_basis=PayBasis.GROSS,
+        pay_note="",
+        benefits="Mutuelle santé, tickets restaurant",
+        collective_agreement="ECLAT (IDCC 1518)",
+        asks_cv=True,
+        asks_letter=True,
+        other_documents="",
+        deadline=future(30),
+        deadline_end_of_day=False,
+        subject_line=f"Candidature chargé de mission {n}",
+        accepts_email=True,
+        answer_promise=True,
+        source_url="https://www.example.org/offres/1",
+    )
+    values.update(fields)
+    item = services.create_posting(organisation, actor=actor, **values)
+    if contacts is None:
+        contacts = [
+            PostingContact(name="Claire Fontaine", email="claire.fontaine@example.org",
+                           job_title="Directrice", role=ContactRole.TO, position=0),
+            PostingContact(name="Inès Moreau", email="ines.moreau@example.org",
+                           role=ContactRole.CC, position=1),
+        ]
+    item.contacts = contacts
+    db.session.flush()
+    path = {
+        PostingStatus.DRAFT: [],
+        PostingStatus.PUBLISHED: [PostingStatus.PUBLISHED],
+        PostingStatus.CLOSED: [PostingStatus.PUBLISHED, PostingStatus.CLOSED],
+        PostingStatus.FILLED: [PostingStatus.PUBLISHED, PostingStatus.FILLED],
+        PostingStatus.ARCHIVED: [PostingStatus.PUBLISHED, PostingStatus.CLOSED,
+                                 PostingStatus.ARCHIVED],
+    }[PostingStatus(status)]
+    for step in path:
+        services.transition(item, step, actor=actor)
+    return item

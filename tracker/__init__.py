@@ -1,0 +1,80 @@
+"""tracker: an applicant-tracking system for small civic organisations."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_config(app: Flask, config: Any) -> None:
+    import config as config_module
+
+    if config is None:
+        config = os.environ.get("TRACKER_CONFIG", "development")
+    if isinstance(config, str):
+        config = config_module.CONFIGS[config]
+    if isinstance(config, Mapping):
+        app.config.from_object(config_module.CONFIGS["test" if config.get("TESTING") else "development"])
+        app.config.update(config)
+    else:
+        app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY before starting tracker")
+
+
+def create_app(config: Any = None) -> Flask:
+    """Build the application. ``config``: a config class, its name, or a mapping of settings."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("TRACKER_INSTANCE_PATH", str(ROOT / "instance")),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    _load_config(app, config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from tracker.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from tracker import i18n
+
+    i18n.init_app(app)
+
+    from tracker.postings import display
+
+    display.register_filters(app)
+    from tracker.postings.markdown import render_markdown
+
+    app.add_template_filter(render_markdown, "markdown")
+
+    # Import every model so that metadata (and Alembic) sees the whole schema.
+    from tracker import models  # noqa: F401
+
+    from tracker.accounts import routes as accounts_routes
+    from tracker.board import routes as board_routes
+    from tracker.postings import routes as postings_routes
+
+    accounts_routes.init_app(app)
+    app.register_blueprint(postings_routes.bp)
+    app.register_blueprint(board_routes.bp)
+
+    from tracker import errors
+
+    errors.init_app(app)
+
+    from tracker.accounts.cli import create_admin_command
+    from tracker.demo.cli import demo_command
+
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(demo_command)
+    return app
