@@ -8,8 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import BaseConverter
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class SlugConverter(BaseConverter):
+    """Lower-case ASCII words joined by dashes; never matches a '.pdf' suffix."""
+
+    regex = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
 
 def _load_config(app: Flask, config: Any) -> None:
@@ -37,6 +44,7 @@ def create_app(config: Any = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     _load_config(app, config)
+    app.url_map.converters["slug"] = SlugConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from tracker.extensions import csrf, db, login_manager, migrate
