@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -44,4 +46,4 @@ def markdown_to_text(text: str | None) -> str:
     """Plain text for feeds and JSON-LD descriptions."""
     if not text:
         return ""
-    return nh3.clean(_md.render(text), tags=set()).strip()
+    return html.unescape(nh3.clean(_md.render(text), tags=set())).strip()

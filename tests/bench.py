@@ -1,0 +1,112 @@
+"""`make bench`: figures for the pages that grow with the data.
+
+For 3, 300 and 3,000 open offers it measures, on a throw-away SQLite database built by the
+migrations (or on TEST_DATABASE_URL when set), the number of SQL statements and the median
+wall-clock time of the public board, an offer page, the Atom feed, and the time to render a
+PDF offer sheet and an organisation's booklet. Figures are printed, not asserted: the tests
+guard the query counts; timings depend on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+SIZES = (3, 300, 3000)
+RUNS = 7
+
+
+@contextmanager
+def counting(engine):
+    count = [0]
+
+    def before(*args, **kwargs):
+        count[0] += 1
+
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield count
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+
+
+def measure(client, engine, url: str) -> tuple[int, float, int]:
+    client.get(url)  # warm caches (templates, translations)
+    with counting(engine) as count:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    timings = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        client.get(url)
+        timings.append(time.perf_counter() - start)
+    return count[0], statistics.median(timings) * 1000, len(response.data)
+
+
+def populate(app, n: int):
+    from tests import factories
+    from tracker.db import db
+    from tracker.postings.models import PostingStatus
+
+    with app.app_context():
+        orgs = [factories.organisation() for _ in range(max(1, min(10, n // 3)))]
+        admin = factories.user(orgs[0])
+        first = None
+        for i in range(n):
+            posting = factories.posting(orgs[i % len(orgs)], status=PostingStatus.PUBLISHED,
+                                        actor=admin, deadline=factories.future(5 + i % 60))
+            first = first or posting
+        db.session.commit()
+        return f"/offres/{first.id}-{first.slug}", orgs[0].slug
+
+
+def main() -> int:
+    from flask_migrate import upgrade
+
+    from tracker import create_app
+    from tracker.db import db
+
+    print(f"{'offers':>7} {'page':<22} {'queries':>7} {'median ms':>10} {'bytes':>9}")
+    for n in SIZES:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["TRACKER_INSTANCE_PATH"] = tmp
+            url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
+            app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+            with app.app_context():
+                upgrade()
+                engine = db.engine
+            detail, org_slug = populate(app, n)
+            client = app.test_client()
+            pages = {
+                "board /": "/",
+                "board page 2": "/?page=2" if n > 30 else "/",
+                "board search": "/?q=mission",
+                "offer detail": detail,
+                "organisation page": f"/organisations/{org_slug}",
+                "atom feed": "/offres.atom",
+                "offer PDF": detail + ".pdf",
+            }
+            for name, path in pages.items():
+                queries, ms, size = measure(client, engine, path)
+                print(f"{n:>7} {name:<22} {queries:>7} {ms:>10.1f} {size:>9}")
+            if n <= 300:
+                queries, ms, size = measure(client, engine, f"/organisations/{org_slug}/offres.pdf")
+                print(f"{n:>7} {'booklet PDF':<22} {queries:>7} {ms:>10.1f} {size:>9}")
+            with app.app_context():
+                db.session.remove()
+                if engine.dialect.name == "postgresql":
+                    from flask_migrate import downgrade
+
+                    downgrade(revision="base")
+                engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
