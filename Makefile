@@ -27,13 +27,13 @@ install: system-deps $(STAMP) translations
 
 # Compile the message catalogues (.po -> .mo); the .mo files are build products.
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d tracker/translations
+	$(BIN)/pybabel -q compile -d tracker/translations
 
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o tracker/translations/messages.pot .
 
 update-messages: extract-messages
-	$(BIN)/pybabel update -q -N -i tracker/translations/messages.pot -d tracker/translations
+	$(BIN)/pybabel -q update -N -i tracker/translations/messages.pot -d tracker/translations
 
 run: install
 	$(FLASK) db upgrade

@@ -70,11 +70,13 @@ def create_app(config: Any = None) -> Flask:
 
     from tracker.accounts import routes as accounts_routes
     from tracker.board import routes as board_routes
+    from tracker.pdf import routes as pdf_routes
     from tracker.postings import routes as postings_routes
 
     accounts_routes.init_app(app)
     app.register_blueprint(postings_routes.bp)
     app.register_blueprint(board_routes.bp)
+    app.register_blueprint(pdf_routes.bp)
 
     from tracker import errors
 

@@ -1,0 +1,62 @@
+"""PDF offer sheets: one offer, or every open offer of an organisation in one booklet."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, g, redirect, url_for
+from sqlalchemy.orm import selectinload
+
+from tracker.accounts.models import Organisation
+from tracker.accounts.rules import org_required
+from tracker.board.services import public_posting_or_abort
+from tracker.db import db
+from tracker.pdf import services
+from tracker.postings.models import Posting, PostingContact
+
+bp = Blueprint("pdf", __name__)
+bp.add_app_template_filter(services.quoted, "quoted")
+
+# Public sheets may be cached briefly by browsers and proxies: they change only when the offer
+# is edited or closed, and are the same for every visitor (printed in the organisation's
+# language, not the visitor's).
+PUBLIC_CACHE = "public, max-age=300"
+PRIVATE_CACHE = "private, no-store"
+
+
+def pdf_response(data: bytes, filename: str, cache_control: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "inline", filename=filename)
+    response.headers["Cache-Control"] = cache_control
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.get("/offres/<int:posting_id>-<slug:slug>.pdf")
+def offer_sheet(posting_id: int, slug: str):
+    posting = public_posting_or_abort(posting_id)
+    if slug != posting.slug:
+        return redirect(
+            url_for(".offer_sheet", posting_id=posting.id, slug=posting.slug), code=301
+        )
+    data = services.offer_sheet_pdf(posting)
+    return pdf_response(data, services.sheet_filename(posting), PUBLIC_CACHE)
+
+
+@bp.get("/gestion/<org_slug>/offres/<int:posting_id>/fiche.pdf")
+@org_required()
+def offer_sheet_draft(posting_id: int):
+    """Any offer of the organisation, drafts included, for its members."""
+    posting = db.first_or_404(
+        sa.select(Posting)
+        .where(Posting.id == posting_id, Posting.organisation_id == g.organisation.id)
+        .options(selectinload(Posting.contacts).joinedload(PostingContact.user))
+    )
+    data = services.offer_sheet_pdf(posting)
+    return pdf_response(data, services.sheet_filename(posting), PRIVATE_CACHE)
+
+
+@bp.get("/organisations/<org_slug>/offres.pdf")
+def booklet(org_slug: str):
+    organisation = db.first_or_404(sa.select(Organisation).where(Organisation.slug == org_slug))
+    data = services.booklet_pdf(organisation)
+    return pdf_response(data, services.booklet_filename(organisation), PUBLIC_CACHE)
