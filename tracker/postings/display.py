@@ -119,7 +119,16 @@ def period_text(posting: Posting) -> str:
     elif lo or hi:
         n = lo or hi
         parts.append(ngettext("%(num)s month", "%(num)s months", n))
-    if posting.contract_start and posting.contract_end:
+    if posting.contract_start and posting.contract_end and lo and hi and lo != hi:
+        # "3 to 6 months between 1 April and 31 October": the dates bound a shorter contract.
+        parts.append(
+            _(
+                "between %(start)s and %(end)s",
+                start=format_day(posting.contract_start),
+                end=format_day(posting.contract_end),
+            )
+        )
+    elif posting.contract_start and posting.contract_end:
         parts.append(
             _(
                 "from %(start)s to %(end)s",
