@@ -23,6 +23,16 @@ from tracker.postings.models import (
 
 PASSWORD = "correct horse battery staple"
 _seq = itertools.count(1)
+_hashes: dict[str, str] = {}
+
+
+def _password_hash(password: str) -> str:
+    """Hashing is slow on purpose (scrypt); tests hash each password once."""
+    if password not in _hashes:
+        probe = User()
+        probe.set_password(password)
+        _hashes[password] = probe.password_hash
+    return _hashes[password]
 
 
 def organisation(**fields) -> Organisation:
@@ -46,7 +56,7 @@ def user(organisation: Organisation | None = None, role: Role = Role.ADMIN, *,
          email: str | None = None, name: str | None = None, password: str = PASSWORD) -> User:
     n = next(_seq)
     account = User(email=email or f"user{n}@example.org", name=name or f"Camille Exemple {n}")
-    account.set_password(password)
+    account.password_hash = _password_hash(password)
     db.session.add(account)
     if organisation is not None:
         db.session.add(Membership(user=account, organisation=organisation, role=role))

@@ -51,6 +51,7 @@ def org_required(role: Role | None = None):
             return view(**kwargs)
 
         wrapped.back_office = True  # the authorisation walk in the tests looks for this
+        wrapped.required_role = role  # None: any member; the walk checks leads get 403
         return wrapped
 
     return decorator
