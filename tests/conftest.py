@@ -82,7 +82,10 @@ def login(client):
 
 @contextmanager
 def count_queries(app):
-    """Counts the SQL statements run inside the block: ``with count_queries(app) as n: ...; n()``."""
+    """Counts the SQL statements run inside the block.
+
+    ``with count_queries(app) as n: ...`` then ``n()`` is the number of statements.
+    """
     statements: list[str] = []
 
     def before(conn, cursor, statement, parameters, context, executemany):

@@ -27,7 +27,8 @@ def _load_config(app: Flask, config: Any) -> None:
     if isinstance(config, str):
         config = config_module.CONFIGS[config]
     if isinstance(config, Mapping):
-        app.config.from_object(config_module.CONFIGS["test" if config.get("TESTING") else "development"])
+        base = "test" if config.get("TESTING") else "development"
+        app.config.from_object(config_module.CONFIGS[base])
         app.config.update(config)
     else:
         app.config.from_object(config)
@@ -67,7 +68,6 @@ def create_app(config: Any = None) -> Flask:
 
     # Import every model so that metadata (and Alembic) sees the whole schema.
     from tracker import models  # noqa: F401
-
     from tracker.accounts import routes as accounts_routes
     from tracker.board import routes as board_routes
     from tracker.pdf import routes as pdf_routes

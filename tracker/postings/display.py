@@ -6,7 +6,7 @@ One place for the wording shared by the public page, the back-office preview, th
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _

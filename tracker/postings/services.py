@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
 
-from tracker.accounts.models import Organisation, User
+from tracker.accounts.models import Membership, Organisation, User
+from tracker.audit.models import Event
 from tracker.audit.services import record_event
 from tracker.db import db, utcnow
 from tracker.postings.models import ContactRole, Posting, PostingContact, PostingStatus
-from tracker.postings.rules import ACTIONS, can_move
+from tracker.postings.rules import ACTIONS, TRANSITIONS, can_move
 
 
 class TransitionError(Exception):
@@ -57,6 +61,12 @@ def transition(
                 target=_status_label(target),
             )
         )
+    if (current == PostingStatus.ARCHIVED and target == PostingStatus.CLOSED
+            and posting.published_at is None):
+        # An archived draft was never public; "closed" needs a publication date.
+        raise TransitionError(
+            _("This offer was never published: duplicate it to use it again.")
+        )
     if target == PostingStatus.PUBLISHED:
         problems = publication_problems(posting, now)
         if problems:
@@ -64,9 +74,8 @@ def transition(
         if posting.published_at is None:
             posting.published_at = now
         posting.closed_at = None
-    elif target == PostingStatus.CLOSED and current == PostingStatus.PUBLISHED:
-        posting.closed_at = now
-    elif target == PostingStatus.ARCHIVED and posting.closed_at is None and posting.published_at:
+    elif posting.published_at is not None and posting.closed_at is None:
+        # Leaving the public board (closed, filled or archived): remember when.
         posting.closed_at = now
     posting.status = target
     record_event(
@@ -139,3 +148,189 @@ def duplicate_posting(source: Posting, *, actor: User | None) -> Posting:
     record_event(organisation_id=source.organisation_id, actor=actor, action="posting.duplicate",
                  object_type="posting", object_id=copy.id, source_id=source.id)
     return copy
+
+
+# --- Back office: listing, editing, audit trail ----------------------------------------------
+
+# The order offers are listed in: work in progress first, then what is live, then the past.
+STATUS_ORDER = (
+    PostingStatus.DRAFT,
+    PostingStatus.PUBLISHED,
+    PostingStatus.CLOSED,
+    PostingStatus.FILLED,
+    PostingStatus.ARCHIVED,
+)
+
+
+def organisation_postings_query(organisation: Organisation, status: PostingStatus | None = None):
+    """SELECT of an organisation's offers for the back-office list, contacts eager-loaded.
+
+    Drafts first, then published offers (soonest deadline first), then closed, filled and
+    archived ones (latest deadline first); offers without a deadline after the others.
+    """
+    rank = sa.case(
+        {s.value: i for i, s in enumerate(STATUS_ORDER)},
+        value=Posting.status,
+        else_=len(STATUS_ORDER),
+    )
+    upcoming = sa.case(
+        (Posting.status.in_([PostingStatus.DRAFT, PostingStatus.PUBLISHED]), Posting.deadline),
+        else_=None,
+    )
+    query = (
+        sa.select(Posting)
+        .where(Posting.organisation_id == organisation.id)
+        .options(selectinload(Posting.contacts).joinedload(PostingContact.user))
+        .order_by(
+            rank,
+            Posting.deadline.is_(None),
+            upcoming.asc(),
+            Posting.deadline.desc(),
+            Posting.id.desc(),
+        )
+    )
+    if status is not None:
+        query = query.where(Posting.status == status)
+    return query
+
+
+def status_counts(organisation: Organisation) -> dict[PostingStatus, int]:
+    """How many offers the organisation has in each status (zeros included), in one query."""
+    rows = db.session.execute(
+        sa.select(Posting.status, sa.func.count(Posting.id))
+        .where(Posting.organisation_id == organisation.id)
+        .group_by(Posting.status)
+    ).all()
+    counts = {status: 0 for status in STATUS_ORDER}
+    for status, count in rows:
+        counts[PostingStatus(status)] = count
+    return counts
+
+
+def posting_in_organisation(organisation: Organisation, posting_id: int) -> Posting | None:
+    """One offer of the organisation (contacts loaded), or None: another org's id is unknown."""
+    return db.session.scalar(
+        sa.select(Posting)
+        .where(Posting.id == posting_id, Posting.organisation_id == organisation.id)
+        .options(selectinload(Posting.contacts).joinedload(PostingContact.user))
+    )
+
+
+def posting_events(posting: Posting) -> list[Event]:
+    """The audit trail of an offer, newest first, with the actors loaded."""
+    return list(
+        db.session.scalars(
+            sa.select(Event)
+            .where(
+                Event.organisation_id == posting.organisation_id,
+                Event.object_type == "posting",
+                Event.object_id == posting.id,
+            )
+            .options(joinedload(Event.actor))
+            .order_by(Event.created_at.desc(), Event.id.desc())
+        )
+    )
+
+
+def available_targets(posting: Posting) -> list[PostingStatus]:
+    """The statuses the offer may move to now, in STATUS_ORDER (for the buttons)."""
+    current = PostingStatus(posting.status)
+    targets = [s for s in STATUS_ORDER if s in TRANSITIONS[current]]
+    if current == PostingStatus.ARCHIVED and posting.published_at is None:
+        # An archived draft was never public: it cannot come back as "closed".
+        targets = [s for s in targets if s != PostingStatus.CLOSED]
+    return targets
+
+
+@dataclass(frozen=True)
+class ContactInput:
+    """One contact row of the offer form: a member (user_id) or an outside person."""
+
+    user_id: int | None
+    name: str
+    email: str
+    job_title: str
+    role: str
+
+
+def _contact_key(contact: PostingContact) -> tuple:
+    return (contact.user_id, contact.name, contact.email, contact.job_title, contact.role)
+
+
+def _build_contacts(organisation_id: int, rows: list[ContactInput],
+                    already_named: set[int] = frozenset()) -> list[PostingContact]:
+    """PostingContact objects for the rows; members' name and email are snapshotted.
+
+    A row may name a member of the organisation, or a user ``already_named`` on the offer
+    who has left it since (keeping them is not adding them).
+    """
+    user_ids = {row.user_id for row in rows if row.user_id is not None}
+    users = {}
+    if user_ids:
+        member_ids = set(db.session.scalars(
+            sa.select(Membership.user_id).where(
+                Membership.organisation_id == organisation_id, Membership.user_id.in_(user_ids)
+            )
+        ))
+        allowed = user_ids & (member_ids | set(already_named))
+        if allowed:
+            users = {u.id: u for u in db.session.scalars(
+                sa.select(User).where(User.id.in_(allowed)))}
+    contacts = []
+    for position, row in enumerate(rows):
+        if row.user_id is not None:
+            user = users.get(row.user_id)
+            if user is None:
+                raise ValueError(f"user {row.user_id} may not be named on this offer")
+            contacts.append(PostingContact(user_id=user.id, name=user.name, email=user.email,
+                                           job_title=row.job_title, role=row.role,
+                                           position=position))
+        else:
+            contacts.append(PostingContact(name=row.name, email=row.email,
+                                           job_title=row.job_title, role=row.role,
+                                           position=position))
+    return contacts
+
+
+def create_posting_from_form(
+    organisation: Organisation, *, actor: User | None, fields: dict, contacts: list[ContactInput]
+) -> Posting:
+    """A new draft with its contacts (create_posting + the contact rows)."""
+    posting = create_posting(organisation, actor=actor, **fields)
+    posting.contacts = _build_contacts(organisation.id, contacts)
+    db.session.flush()
+    return posting
+
+
+def update_posting(
+    posting: Posting, *, actor: User | None, fields: dict, contacts: list[ContactInput]
+) -> list[str]:
+    """Apply the form's values to an offer; returns (and audits) the names of changed fields.
+
+    Contacts count as one field, ``contacts``, changed when any row differs.
+    """
+    changed = []
+    for name, value in fields.items():
+        if getattr(posting, name) != value:
+            setattr(posting, name, value)
+            changed.append(name)
+    before = [_contact_key(c) for c in posting.contacts]
+    already_named = {c.user_id for c in posting.contacts if c.user_id is not None}
+    new_contacts = _build_contacts(posting.organisation_id, contacts, already_named)
+    if [_contact_key(c) for c in new_contacts] != before:
+        posting.contacts = new_contacts
+        changed.append("contacts")
+    record_edit(posting, actor=actor, changed=changed)
+    return changed
+
+
+def organisation_members(organisation: Organisation) -> list[User]:
+    """The users who can be named as contacts on the organisation's offers, by name."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == organisation.id)
+            .order_by(sa.func.lower(User.name), User.email)
+        )
+    )
