@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from tracker.accounts.models import Membership, Organisation, Role, User
@@ -65,7 +65,7 @@ def user(organisation: Organisation | None = None, role: Role = Role.ADMIN, *,
 
 
 def future(days: int = 30) -> datetime:
-    return (datetime.now(timezone.utc) + timedelta(days=days)).replace(microsecond=0)
+    return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0)
 
 
 def posting(organisation: Organisation, *, status: PostingStatus = PostingStatus.DRAFT,
@@ -90,7 +90,7 @@ def posting(organisation: Organisation, *, status: PostingStatus = PostingStatus
         start_latest=date.today() + timedelta(days=60),
         closure_note="Fermeture entre le 25 juillet et le 16 août",
         working_time=WorkingTime.PART_TIME,
-        hours_per_week=Decimal("30"),
+        hours_per_week=Decimal(30),
         schedule_note="Travail possible en soirée et en week-end",
         city="Nantes",
         postal_code="44000",
@@ -100,8 +100,8 @@ def posting(organisation: Organisation, *, status: PostingStatus = PostingStatus
         remote="partial",
         remote_note="Un jour par semaine",
         pay_kind=PayKind.AMOUNT,
-        pay_min=Decimal("1800"),
-        pay_max=Decimal("2000"),
+        pay_min=Decimal(1800),
+        pay_max=Decimal(2000),
         pay_period=PayPeriod.MONTH,
         pay_basis=PayBasis.GROSS,
         pay_note="",

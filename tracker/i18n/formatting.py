@@ -49,7 +49,7 @@ def local_time(value: datetime, timezone: str) -> datetime:
     return value.astimezone(ZoneInfo(timezone))
 
 
-def format_money(amount: Decimal | int | float | None, locale: str | None = None,
+def format_money(amount: Decimal | float | None, locale: str | None = None,
                  currency: str = "EUR") -> str:
     """2 900 € / €2,900; cents only when there are some (12,50 €)."""
     if amount is None:
@@ -62,7 +62,7 @@ def format_money(amount: Decimal | int | float | None, locale: str | None = None
     return format_currency(amount, currency, format=pattern, locale=loc, currency_digits=False)
 
 
-def format_number(value: Decimal | int | float | None, locale: str | None = None) -> str:
+def format_number(value: Decimal | float | None, locale: str | None = None) -> str:
     if value is None:
         return ""
     value = Decimal(value)
