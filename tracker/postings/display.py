@@ -61,7 +61,7 @@ PAY_BASIS_LABELS = {PayBasis.GROSS: _l("gross"), PayBasis.NET: _l("net")}
 CONTACT_ROLE_LABELS = {
     ContactRole.TO: _l("Send applications to"),
     ContactRole.CC: _l("In copy"),
-    ContactRole.INFO: _l("For information"),
+    ContactRole.INFO: _l("Kept informed (not shown publicly)"),
 }
 # schema.org employmentType for JobPosting
 EMPLOYMENT_TYPES = {
