@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask_babel import force_locale
 
 from tests import factories
 from tests.accounts.helpers import events
@@ -53,7 +54,7 @@ def test_unique_organisation_slug(app, name, existing, expected):
 
 
 def test_add_member_twice_is_refused(app):
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         org = factories.organisation()
         factories.user(org, Role.ADMIN, email="claire@example.org")
         with pytest.raises(AccountError, match="claire@example.org is already a member"):
@@ -62,7 +63,7 @@ def test_add_member_twice_is_refused(app):
 
 
 def test_last_admin_rules(app):
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         org = factories.organisation()
         first = factories.user(org, Role.ADMIN, name="Claire Fontaine")
         second = factories.user(org, Role.LEAD)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 import sqlalchemy as sa
 
 from tests import factories
@@ -47,7 +48,7 @@ def test_transition_refused_moves_raise_and_change_nothing(app, start, target):
 
 
 def test_publish_refused_when_deadline_passed(app):
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         org = factories.organisation()
         posting = factories.posting(org, deadline=utcnow() - timedelta(minutes=1))
         with pytest.raises(TransitionError, match="deadline"):
@@ -57,7 +58,7 @@ def test_publish_refused_when_deadline_passed(app):
 
 
 def test_publish_refused_without_receiving_contact(app):
-    with app.app_context():
+    with app.app_context(), force_locale("en"):
         org = factories.organisation()
         posting = factories.posting(org, contacts=[])
         with pytest.raises(TransitionError, match="contact"):
