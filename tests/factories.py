@@ -139,3 +139,52 @@ def posting(organisation: Organisation, *, status: PostingStatus = PostingStatus
     for step in path:
         services.transition(item, step, actor=actor)
     return item
+
+
+def application(posting: Posting, *, email: str | None = None, first_name: str = "Léa",
+                last_name: str = "Martin", phone: str = "06 12 34 56 78",
+                documents: list[tuple[str, str, str, bytes]] | None = None,
+                message: str = "Je serais ravie d'échanger avec vous.",
+                letter_text: str = "", channel: str = "form", locale: str = "fr"):
+    """An application with one submission and its documents, made straight from the models.
+
+    ``documents``: (kind, filename, media_type, content) tuples; a small PDF CV by default.
+    For the real path (validation, emails), use tracker.applications.services.
+    """
+    import hashlib
+
+    from tracker.applications.links import new_link_key
+    from tracker.applications.models import Application, Candidate, Document, Submission
+    from tracker.db import utcnow
+
+    n = next(_seq)
+    org = posting.organisation
+    candidate = Candidate(organisation=org, first_name=first_name, last_name=last_name,
+                          email=email or f"candidate{n}@example.com", phone=phone)
+    now = utcnow()
+    item = Application(
+        organisation=org, posting=posting, candidate=candidate, reference=f"T{n:06d}",
+        channel=channel, locale=locale, link_key=new_link_key(), submitted_at=now,
+        last_submitted_at=now, consent_at=now,
+        retain_until=now + timedelta(days=30 * org.retention_months),
+    )
+    submission = Submission(application=item, version=1, channel=channel, message=message,
+                            letter_text=letter_text, submitted_at=now)
+    if documents is None:
+        documents = [("cv", "CV Léa Martin.pdf", "application/pdf", MINIMAL_PDF)]
+    for kind, filename, media_type, content in documents:
+        submission.documents.append(Document(
+            kind=kind, filename=filename, media_type=media_type, size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(), content=content))
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+# The smallest well-formed one-page PDF (for tests that need a document, not a real CV).
+MINIMAL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)

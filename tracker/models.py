@@ -1,7 +1,13 @@
 """Every model of every domain, imported once so the metadata is complete."""
 
 from tracker.accounts.models import Membership, Organisation, Role, User
+from tracker.applications.models import Application, Candidate, Document, Submission
 from tracker.audit.models import Event
+from tracker.mail.models import Message, MessageAttachment, MessageTemplate
 from tracker.postings.models import Posting, PostingContact
 
-__all__ = ["Event", "Membership", "Organisation", "Posting", "PostingContact", "Role", "User"]
+__all__ = [
+    "Application", "Candidate", "Document", "Event", "Membership", "Message",
+    "MessageAttachment", "MessageTemplate", "Organisation", "Posting", "PostingContact", "Role",
+    "Submission", "User",
+]

@@ -35,6 +35,11 @@ class Organisation(TimestampMixin, db.Model):
     logo_media_type: Mapped[str | None] = mapped_column(sa.String(40))
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Paris")
     locale: Mapped[str] = mapped_column(sa.String(8), default="fr")
+    # Candidates' data is kept this long after their last contact (CNIL: 24 months at most
+    # without their agreement).
+    retention_months: Mapped[int] = mapped_column(default=24)
+    # Attach the CV and letter to the email that tells the contacts of a new application.
+    attach_documents: Mapped[bool] = mapped_column(default=True)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan"
@@ -45,6 +50,7 @@ class Organisation(TimestampMixin, db.Model):
         sa.CheckConstraint(
             "(logo IS NULL) = (logo_media_type IS NULL)", name="logo_has_media_type"
         ),
+        sa.CheckConstraint("retention_months BETWEEN 1 AND 24", name="retention_months"),
     )
 
     @property
