@@ -87,3 +87,63 @@ def test_booklet_without_open_offer_is_one_page_saying_so(app, client):
 
 def test_booklet_unknown_organisation_is_404(app, client):
     assert client.get("/organisations/inconnue/offres.pdf").status_code == 404
+
+
+def test_booklet_prints_at_most_the_configured_number_of_offers(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "BOOKLET_MAX_OFFERS", 2)
+    with app.app_context():
+        org = factories.organisation(name="RésO Villes", slug="reso-villes")
+        # Created in another order than their deadlines: the soonest two are printed.
+        for title, days in (("Offre J+40", 40), ("Offre J+10", 10), ("Offre J+30", 30),
+                            ("Offre J+20", 20)):
+            factories.posting(org, status=PostingStatus.PUBLISHED, title=title,
+                              subject_line=f"Candidature {title}",
+                              deadline=factories.future(days))
+        db.session.commit()
+    with app.test_request_context(), force_locale("fr"):
+        from flask_babel import ngettext
+
+        more = ngettext("%(num)d more open offer is not printed in this booklet: see %(url)s",
+                        "%(num)d more open offers are not printed in this booklet: see %(url)s",
+                        2, url="http://tracker.test/organisations/reso-villes")
+
+    response = client.get("/organisations/reso-villes/offres.pdf")
+
+    assert response.status_code == 200
+    data = response.get_data()
+    text = pdf_text(data)
+    assert contains(text, "Offre J+10")
+    assert contains(text, "Offre J+20")
+    assert not contains(text, "Offre J+30")
+    assert not contains(text, "Offre J+40")
+    cover = page_texts(data)[0]
+    assert contains(cover, more)
+    assert cover.index("Offre J+10") < cover.index("Offre J+20")
+
+
+def test_booklet_at_the_cap_says_nothing_more(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "BOOKLET_MAX_OFFERS", 2)
+    with app.app_context():
+        org = factories.organisation(slug="reso-villes")
+        for days in (10, 20):
+            factories.posting(org, status=PostingStatus.PUBLISHED, deadline=factories.future(days))
+        db.session.commit()
+        with app.test_request_context():
+            from tracker.pdf.services import booklet_postings
+
+            postings, more = booklet_postings(org, utcnow())
+            shown = len(postings)
+    with app.test_request_context(), force_locale("fr"):
+        from flask_babel import ngettext
+
+        message = ngettext("%(num)d more open offer is not printed in this booklet: see %(url)s",
+                           "%(num)d more open offers are not printed in this booklet: see %(url)s",
+                           7, url="URL")
+    # The words of the message, whatever the number and the address.
+    words = max(message.replace("7", "|").replace("URL", "|").split("|"), key=len).strip()
+
+    text = pdf_text(client.get("/organisations/reso-villes/offres.pdf").get_data())
+
+    assert (shown, more) == (2, 0)
+    assert len(words) > 20
+    assert not contains(text, words)

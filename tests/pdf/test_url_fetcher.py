@@ -107,9 +107,7 @@ HOSTILE_TEMPLATE = """<!doctype html>
 <link rel="stylesheet" href="http://127.0.0.1:9/evil.css">
 <link rel="stylesheet" href="file:///etc/passwd">
 <style>@import url("ftp://example.org/x.css");</style>
-</head><body>
-<div class="running-footer"><span class="footer-left">Footer</span>
-<span class="footer-page">Page <span class="page-counter"></span></span></div>
+</head><body data-page-label="Page">
 <p>Hello from the test</p>
 <img src="http://127.0.0.1:9/x.png" alt="remote">
 <img src="file:///etc/passwd" alt="local file">
@@ -171,7 +169,7 @@ def test_render_pdf_applies_static_css_and_fetches_nothing_else(app, hostile_tem
     assert {r.getMessage().split("'")[1] for r in ours} >= set(spy.refused)
     text = pdf_text(data)
     assert "Hello from the test" in text
-    # print.css was applied: the page counter comes from its ::before rule.
+    # print.css was applied: the footer's page counter comes from its @page rule.
     assert "Page 1 / 1" in text
     assert "root:" not in text
     assert page_count(data) == 1
