@@ -42,9 +42,17 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     LANGUAGES = ("fr", "en")
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "tracker" / "translations")
-    # Uploads (organisation logos now, candidate documents later).
-    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 25 * 1024 * 1024))
+    # Uploads: organisation logos, candidates' documents (each file at most UPLOAD_MAX_BYTES).
     LOGO_MAX_BYTES = int(os.environ.get("LOGO_MAX_BYTES", 2 * 1024 * 1024))
+    UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+    # A whole request: never below what a form may carry (up to UPLOAD_FILES_PER_FORM files at
+    # the limit, plus 1 MB for the other fields), so that a file within the limit gets the
+    # application's clear message rather than a bare 413.
+    UPLOAD_FILES_PER_FORM = 3
+    MAX_CONTENT_LENGTH = max(
+        int(os.environ.get("MAX_CONTENT_LENGTH", 0)),
+        UPLOAD_FILES_PER_FORM * UPLOAD_MAX_BYTES + 1024 * 1024,
+    )
     # Public address of the site, used in feeds, PDFs and emails outside a request.
     SERVER_NAME = os.environ.get("SERVER_NAME")
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "http")
@@ -54,6 +62,60 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(days=int(os.environ.get("REMEMBER_DAYS", 30)))
     BOARD_PAGE_SIZE = int(os.environ.get("BOARD_PAGE_SIZE", 30))
     ADMIN_PAGE_SIZE = int(os.environ.get("ADMIN_PAGE_SIZE", 50))
+    # Public PDFs (offer sheets, booklets) are cached as files under
+    # <instance>/pdf-cache/, shared by every process of the instance; least recently served
+    # files are evicted beyond these bounds.
+    PDF_CACHE_ENABLED = _bool("PDF_CACHE_ENABLED", True)
+    PDF_CACHE_MAX_FILES = int(os.environ.get("PDF_CACHE_MAX_FILES", 200))
+    PDF_CACHE_MAX_BYTES = int(os.environ.get("PDF_CACHE_MAX_BYTES", 100 * 1024 * 1024))
+    # An organisation's booklet prints at most this many open offers (soonest deadline first).
+    BOOKLET_MAX_OFFERS = int(os.environ.get("BOOKLET_MAX_OFFERS", 50))
+    # Spam protection of the public application form (Flask-Limiter). APPLY_RATE_LIMIT: limits
+    # per client address, separated by ";". Counters live in RATELIMIT_STORAGE_URI: "memory://"
+    # counts per process; with several processes or hosts use a shared store
+    # ("redis://host:6379", see the `limits` library). RATE_LIMITS_ENABLED switches every limit
+    # off at run time (tests do; the one test of the limit turns it back on).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    APPLY_RATE_LIMIT = os.environ.get("APPLY_RATE_LIMIT", "5 per minute;30 per hour")
+    RATE_LIMITS_ENABLED = _bool("RATE_LIMITS_ENABLED", True)
+    # Behind a reverse proxy, the number of proxies in front of the app that set
+    # X-Forwarded-For (and X-Forwarded-Proto). 0, the default, ignores those headers: the client
+    # address (rate limits, logs) is the connection's. Never set it higher than the number of
+    # proxies you run, or clients can choose their own address.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", 0))
+    PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", 0))
+    # Outgoing mail (tracker.mail). Every email is an outbox row first; `flask send-mail`
+    # delivers what is due. Without MAIL_SERVER (the default) delivery writes each message as
+    # an .eml file under <instance>/outbox/ and marks it sent: nothing leaves the machine.
+    # MAIL_BACKEND forces one ("smtp" or "file"); empty chooses by MAIL_SERVER.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    # 0 means the usual port: 465 with MAIL_USE_TLS, 587 with MAIL_USE_STARTTLS, else 25.
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 0))
+    # Implicit TLS from the first byte (SMTPS, port 465), or a plain connection upgraded with
+    # STARTTLS (submission, port 587); at most one of the two.
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_STARTTLS = _bool("MAIL_USE_STARTTLS", False)
+    # Login, if the server asks for one; the password only ever travels encrypted (or to a
+    # server on this machine).
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 30))  # seconds, per network operation
+    # A CA bundle (PEM) for a server whose certificate no public authority signed.
+    MAIL_TLS_CA_FILE = os.environ.get("MAIL_TLS_CA_FILE", "")
+    # The address emails come from; the display name becomes the organisation's name. The
+    # default (.invalid, RFC 2606) is fine for .eml files, and refused by the SMTP backend: set
+    # an address of your own domain before turning SMTP on.
+    MAIL_DEFAULT_SENDER = os.environ.get(
+        "MAIL_DEFAULT_SENDER", "tracker <no-reply@tracker.invalid>"
+    )
+    # The right-hand side of Message-IDs; empty takes the sender's domain.
+    MAIL_DOMAIN = os.environ.get("MAIL_DOMAIN", "")
+    # Retries: after 1, 5, 15, 60 minutes, then every 3 hours; failed after this many attempts.
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 8))
+    # A message left in "sending" longer than this (seconds; a sender that crashed) is tried
+    # again. Keep it far above MAIL_TIMEOUT.
+    MAIL_SENDING_TIMEOUT = int(os.environ.get("MAIL_SENDING_TIMEOUT", 15 * 60))
 
 
 class DevelopmentConfig(Config):
@@ -70,12 +132,23 @@ class TestConfig(Config):
     # Tests post forms directly; a dedicated test proves every form refuses a missing token.
     WTF_CSRF_ENABLED = False
     SERVER_NAME = "tracker.test"
+    # Tests never send real email, whatever the environment says (mail tests set their server).
+    MAIL_SERVER = ""
+    MAIL_BACKEND = ""
+    # Rate limits would get in the way of tests that post many forms; one test turns them on.
+    RATE_LIMITS_ENABLED = False
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
+    # The host names the site answers to, comma-separated ("jobs.example.org"). Required:
+    # absolute links in emails, feeds and PDFs are built from the request's Host header, which
+    # a client chooses; Flask answers 400 to any host not listed.
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",")
+                     if h.strip()] or None
+    REQUIRED_SETTINGS = ("SECRET_KEY", "TRUSTED_HOSTS")
 
 
 CONFIGS = {

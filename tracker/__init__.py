@@ -32,8 +32,9 @@ def _load_config(app: Flask, config: Any) -> None:
         app.config.update(config)
     else:
         app.config.from_object(config)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY before starting tracker")
+    for name in app.config.get("REQUIRED_SETTINGS") or ("SECRET_KEY",):
+        if not app.config.get(name):
+            raise RuntimeError(f"{name} is not set: export {name} before starting tracker")
 
 
 def create_app(config: Any = None) -> Flask:
@@ -48,12 +49,21 @@ def create_app(config: Any = None) -> Flask:
     app.url_map.converters["slug"] = SlugConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from tracker.extensions import csrf, db, login_manager, migrate
+    from tracker.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
+    if app.config.get("PROXY_FIX_X_FOR") or app.config.get("PROXY_FIX_X_PROTO"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=app.config.get("PROXY_FIX_X_FOR", 0),
+            x_proto=app.config.get("PROXY_FIX_X_PROTO", 0),
+        )
 
     from tracker import i18n
 
@@ -77,6 +87,17 @@ def create_app(config: Any = None) -> Flask:
     app.register_blueprint(postings_routes.bp)
     app.register_blueprint(board_routes.bp)
     app.register_blueprint(pdf_routes.bp)
+    from tracker.applications import routes as applications_routes
+
+    app.register_blueprint(applications_routes.bp)
+    from tracker.applications import backoffice as applications_backoffice
+    from tracker.applications import candidate_routes
+
+    app.register_blueprint(candidate_routes.bp)
+    app.register_blueprint(applications_backoffice.bp)
+    from tracker.mail import routes as mail_routes
+
+    app.register_blueprint(mail_routes.bp)
 
     from tracker import errors
 
@@ -87,4 +108,7 @@ def create_app(config: Any = None) -> Flask:
 
     app.cli.add_command(create_admin_command)
     app.cli.add_command(demo_command)
+    from tracker.mail.cli import send_mail_command
+
+    app.cli.add_command(send_mail_command)
     return app

@@ -69,6 +69,9 @@ def in_values(column: str, values) -> str:
     return f"{column} IN ({quoted})"
 
 
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 @sa.event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - driver hook
     import sqlite3
@@ -76,4 +79,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Writers queue up (SQLite has one write lock) rather than fail with "database is
+        # locked" when many requests write at once: wait up to SQLITE_BUSY_TIMEOUT_MS.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()

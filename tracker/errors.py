@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 MESSAGES = {
     400: lambda: _("The request could not be understood. Please go back and try again."),
@@ -35,7 +35,8 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
-        if request.path.startswith("/static/"):
+        if request.path.startswith("/static/") or isinstance(error, SecurityError):
+            # An untrusted Host header: no URL can be built for it, answer plainly.
             return error
         description = getattr(error, "tracker_message", None)
         return render_error(error.code, description)

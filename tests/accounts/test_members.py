@@ -242,13 +242,15 @@ def test_backoffice_nav_for_admin_links_members_and_organisation(client, team, l
     nav = re.search(r'<nav class="backoffice-nav".*?</nav>', page, re.DOTALL).group(0)
     assert re.findall(r'href="([^"]+)"', nav) == [
         "/gestion/villes-au-carre/offres/",
+        "/gestion/villes-au-carre/envois",
         "/gestion/villes-au-carre/membres",
         "/gestion/villes-au-carre/organisation",
+        "/gestion/villes-au-carre/modeles",
     ]
     assert '<a href="/gestion/villes-au-carre/membres" aria-current="page">' in nav
 
 
-def test_backoffice_nav_for_lead_links_offers_only(app, team):
+def test_backoffice_nav_for_lead_links_offers_and_outbox(app, team):
     with app.app_context():
         org = db.session.get(Organisation, team.org_id)
         membership = db.session.scalar(sa.select(Membership).where(
@@ -256,5 +258,6 @@ def test_backoffice_nav_for_lead_links_offers_only(app, team):
         with app.test_request_context("/gestion/villes-au-carre/offres/"):
             g.organisation, g.membership = org, membership
             nav = render_template("accounts/_backoffice_nav.html")
-    assert re.findall(r'href="([^"]+)"', nav) == ["/gestion/villes-au-carre/offres/"]
+    assert re.findall(r'href="([^"]+)"', nav) == ["/gestion/villes-au-carre/offres/",
+                                                  "/gestion/villes-au-carre/envois"]
     assert "Villes au carré" in nav

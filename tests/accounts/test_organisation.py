@@ -22,6 +22,8 @@ VALID = {
     "email": "contact@example.org",
     "timezone": "Europe/Paris",
     "locale": "fr",
+    "attach_documents": "y",
+    "retention_months": "24",
 }
 
 
@@ -68,6 +70,7 @@ def test_settings_save_every_field_and_record_the_change(app, client, team, logi
     saved = _org(app, team)
     assert saved == {**VALID, "timezone": "America/Cayenne", "locale": "en",
                      "website": "https://www.villesaucarre.example.org",
+                     "attach_documents": True, "retention_months": 24,
                      "logo": None, "logo_media_type": None}
     with app.app_context():
         [event] = events()

@@ -25,6 +25,7 @@ from werkzeug.routing import Rule
 
 from tests import factories
 from tracker.accounts.models import Role
+from tracker.applications.links import make_token
 from tracker.db import db
 from tracker.postings.models import PostingStatus
 
@@ -33,10 +34,12 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 KNOWN_BACK_OFFICE = {
     "accounts.home", "accounts.change_password", "accounts.members", "accounts.member_role",
     "accounts.member_remove", "accounts.organisation_settings", "postings.index",
+    "applications_admin.index", "applications_admin.show", "applications_admin.document",
+    "applications_admin.erase",
 }
 KNOWN_ADMIN_ONLY = {
     "accounts.members", "accounts.member_role", "accounts.member_remove",
-    "accounts.organisation_settings",
+    "accounts.organisation_settings", "applications_admin.erase",
 }
 
 
@@ -53,6 +56,10 @@ class World:
     posting_slug: str
     contact_id: int
     member_id: int
+    # An application of organisation A (with a document) and its candidate's private link.
+    application_id: int = 1
+    document_id: int = 1
+    token: str = "x"
 
 
 def build_world(app: Flask) -> World:
@@ -65,11 +72,15 @@ def build_world(app: Flask) -> World:
         admin_b = factories.user(org_b, Role.ADMIN)
         factories.posting(org_b, status=PostingStatus.PUBLISHED)  # B has data of its own
         posting = factories.posting(org_a, status=PostingStatus.PUBLISHED, actor=admin_a)
+        application = factories.application(posting)
         db.session.commit()
         return World(
             org_a=org_a.slug, org_b=org_b.slug, admin_a=admin_a.email, lead_a=lead_a.email,
             admin_b=admin_b.email, posting_id=posting.id, posting_slug=posting.slug,
             contact_id=posting.contacts[0].id, member_id=member.id,
+            application_id=application.id,
+            document_id=application.submissions[0].documents[0].id,
+            token=make_token(application),
         )
 
 
@@ -82,7 +93,15 @@ FILLERS = {
     "user_id": lambda w: w.member_id,
     "code": lambda w: "en",
     "filename": lambda w: "css/app.css",
+    "application_id": lambda w: w.application_id,
+    "document_id": lambda w: w.document_id,
+    "token": lambda w: w.token,  # the candidate's private link (public, not back office)
+    "template_kind": lambda w: "accuse-de-reception",
+    "template_lang": lambda w: "fr",
 }
+# URL parameters that name no object of an organisation (a kind of email, a language): every
+# organisation has them, so B's back office answers for them as for its own URLs.
+NOT_OBJECTS = {"template_kind", "template_lang"}
 
 
 def url_values(rule: Rule, world: World) -> dict:
@@ -212,7 +231,7 @@ def test_back_office_objects_of_another_organisation_are_404(app):
     failures = []
     checked = 0
     for rule in back_office_rules(app):
-        if not org_scoped(rule) or rule.arguments == {"org_slug"}:
+        if not org_scoped(rule) or rule.arguments - NOT_OBJECTS == {"org_slug"}:
             continue
         url = build_url(rule, world, org_slug=world.org_b)
         for method in rule_methods(rule):

@@ -24,7 +24,7 @@ def _restore_config_module():
 
 
 def test_production_without_secret_key_refuses_to_start(monkeypatch):
-    reload_config(monkeypatch, SECRET_KEY=None)
+    reload_config(monkeypatch, SECRET_KEY=None, TRUSTED_HOSTS="jobs.example.org")
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app("production")
 
@@ -33,6 +33,7 @@ def test_production_reads_secret_key_and_database_url(monkeypatch, tmp_path):
     module = reload_config(
         monkeypatch, SECRET_KEY="from-the-environment",
         DATABASE_URL="postgresql://tracker:pw@db.example.org/tracker",
+        TRUSTED_HOSTS="jobs.example.org, www.jobs.example.org",
     )
     app = create_app(module.ProductionConfig)
     assert app.config["SECRET_KEY"] == "from-the-environment"
@@ -41,6 +42,14 @@ def test_production_reads_secret_key_and_database_url(monkeypatch, tmp_path):
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["WTF_CSRF_ENABLED"] is True
+    assert app.config["TRUSTED_HOSTS"] == ["jobs.example.org", "www.jobs.example.org"]
+    assert app.test_client().get("/", headers={"Host": "evil.example.com"}).status_code == 400
+
+
+def test_production_without_trusted_hosts_refuses_to_start(monkeypatch):
+    reload_config(monkeypatch, SECRET_KEY="from-the-environment", TRUSTED_HOSTS=None)
+    with pytest.raises(RuntimeError, match="TRUSTED_HOSTS"):
+        create_app("production")
 
 
 def test_default_database_is_sqlite_in_instance(monkeypatch):

@@ -18,6 +18,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -32,6 +33,7 @@ from wtforms.validators import (
     EqualTo,
     InputRequired,
     Length,
+    NumberRange,
     Optional,
     ValidationError,
 )
@@ -51,6 +53,9 @@ LOCALE_CHOICES = [SelectChoice("fr", "Français"), SelectChoice("en", "English")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 LOGO_MAX_PIXELS_SIDE = 5000
+# CNIL: the data of candidates who were not hired is kept at most two years after the last
+# contact, unless they agree to longer.
+RETENTION_MIN_MONTHS, RETENTION_MAX_MONTHS = 1, 24
 
 
 def _strip(value):
@@ -189,6 +194,16 @@ def normalise_website(value: str | None) -> str | None:
     return value
 
 
+class WholeNumberField(IntegerField):
+    """An IntegerField that leaves the message to its validators (no "Not a valid integer")."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+
+
 class OrganisationForm(FlaskForm):
     name = StringField(
         _l("Name"),
@@ -263,6 +278,19 @@ class OrganisationForm(FlaskForm):
         render_kw={"accept": "image/png,image/jpeg"},
     )
     remove_logo = BooleanField(_l("Remove the current logo"))
+    # Applications (tracker.mail, tracker.applications).
+    attach_documents = BooleanField(
+        _l("Attach the CV and cover letter to the email that announces a new application")
+    )
+    retention_months = WholeNumberField(
+        _l("Keep candidates' data for (months)"),
+        validators=[
+            InputRequired(_l("Enter a number of months between 1 and 24.")),
+            NumberRange(min=RETENTION_MIN_MONTHS, max=RETENTION_MAX_MONTHS,
+                        message=_l("Enter a number of months between 1 and 24.")),
+        ],
+        render_kw={"inputmode": "numeric", "min": 1, "max": 24},
+    )
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, **kwargs):

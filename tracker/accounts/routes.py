@@ -269,13 +269,16 @@ ROLE_LABELS = {Role.ADMIN: _l("administrator"), Role.LEAD: _l("hiring lead")}
 def organisation_settings():
     organisation = g.organisation
     form = OrganisationForm(
-        data={name: getattr(organisation, name) for name in services.ORGANISATION_FIELDS}
+        data={name: getattr(organisation, name)
+              for name in services.ORGANISATION_FIELDS + services.ORGANISATION_SETTINGS}
     )
     if form.validate_on_submit():
         changed = services.update_organisation(
             organisation,
             actor=current_user._get_current_object(),
-            values={name: form[name].data or "" for name in services.ORGANISATION_FIELDS},
+            values={**{name: form[name].data or "" for name in services.ORGANISATION_FIELDS},
+                    "attach_documents": bool(form.attach_documents.data),
+                    "retention_months": form.retention_months.data},
             logo=form.logo_upload,
             remove_logo=bool(form.remove_logo.data),
         )

@@ -211,6 +211,8 @@ ORGANISATION_FIELDS = (
     "name", "presentation", "address", "postal_code", "city", "website", "email", "timezone",
     "locale",
 )
+# Settings that are not text (a checkbox, a number): the form's values are taken as they are.
+ORGANISATION_SETTINGS = ("attach_documents", "retention_months")
 
 
 def update_organisation(
@@ -223,7 +225,7 @@ def update_organisation(
 ) -> list[str]:
     """Apply the settings form; returns the names of the fields that changed (audited)."""
     changed = []
-    for name in ORGANISATION_FIELDS:
+    for name in ORGANISATION_FIELDS + ORGANISATION_SETTINGS:
         value = values.get(name)
         if value is not None and getattr(organisation, name) != value:
             setattr(organisation, name, value)

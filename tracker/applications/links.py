@@ -44,3 +44,16 @@ def application_for_token(token: str) -> Application | None:
     if application is None or not hmac.compare_digest(application.link_key, key):
         return None
     return application
+
+
+def signed_application_id(token: str) -> int | None:
+    """The application id a token was signed for, whether or not it still opens anything.
+
+    Only for telling a candidate that *their* application was erased: a valid signature proves
+    we issued the link, so saying so reveals nothing to someone guessing tokens.
+    """
+    try:
+        application_id, _key = _serializer().loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return application_id if isinstance(application_id, int) else None

@@ -127,6 +127,7 @@ def index():
         status=status,
         tabs=TABS,
         counts=services.status_counts(g.organisation),
+        application_counts=services.application_counts(p.id for p in pagination.items),
     )
 
 
@@ -198,6 +199,7 @@ def show(posting_id: int):
         organisation=g.organisation,
         buttons=buttons,
         events=[_event_view(e, zone) for e in services.posting_events(posting)],
+        application_count=services.application_counts([posting.id])[posting.id],
         problems=(
             services.publication_problems(posting, utcnow())
             if posting.status == PostingStatus.DRAFT
