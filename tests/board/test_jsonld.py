@@ -62,7 +62,7 @@ def test_jsonld_has_required_keys_and_values(app, en_client):
             "unitText": "MONTH",
         },
     }
-    assert data["directApply"] is False
+    assert data["directApply"] is True
     assert data["identifier"] == {
         "@type": "PropertyValue",
         "name": "RésO Villes",

@@ -140,7 +140,8 @@ def job_posting(posting: Posting) -> dict[str, Any]:
         "hiringOrganization": hiring,
         "jobLocation": {"@type": "Place", "address": address},
         "employmentType": employment_types(posting),
-        "directApply": False,
+        # Candidates apply on the offer's own page (applications.apply).
+        "directApply": True,
     }
     if posting.published_at is not None:
         data["datePosted"] = posting.published_at.isoformat()
