@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the XML of real document files reads best unwrapped
 """Real document files for tests, made on the fly: PDF (by WeasyPrint), DOCX, ODT, and bad ones.
 
 Each builder returns bytes that the real programs open: a DOCX with the parts Word needs, an

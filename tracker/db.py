@@ -83,3 +83,19 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
         # locked" when many requests write at once: wait up to SQLITE_BUSY_TIMEOUT_MS.
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+
+
+MAX_PAGE = 100_000
+
+
+def paginate(select, *, per_page: int):
+    """db.paginate with the page number read from ``?page=`` safely: anything that is not a
+    number gives page 1, and absurd numbers are capped (an OFFSET beyond bigint would make
+    PostgreSQL fail); a page past the end is simply empty."""
+    from flask import request
+
+    try:
+        page = min(max(1, int(request.args.get("page", 1))), MAX_PAGE)
+    except (TypeError, ValueError):
+        page = 1
+    return db.paginate(select, page=page, per_page=per_page, error_out=False)

@@ -21,7 +21,6 @@ from flask import (
     g,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -38,7 +37,7 @@ from tracker.applications import privacy
 from tracker.applications.downloads import document_response, format_size
 from tracker.applications.models import Application, Channel, Document, Submission
 from tracker.audit.models import Event
-from tracker.db import db
+from tracker.db import db, paginate
 from tracker.i18n.formatting import format_clock, format_day
 from tracker.postings.models import Posting
 from tracker.postings.services import posting_in_organisation
@@ -176,12 +175,6 @@ def _day(value: datetime | None) -> str:
     return format_day(value.astimezone(ZoneInfo(g.organisation.timezone)))
 
 
-def _page_from_args() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
 
 @bp.get("/offres/<int:posting_id>/candidatures")
 @org_required()
@@ -189,11 +182,9 @@ def index(posting_id: int):
     posting = posting_in_organisation(g.organisation, posting_id)
     if posting is None:
         abort(404)
-    pagination = db.paginate(
+    pagination = paginate(
         applications_query(posting),
-        page=_page_from_args(),
         per_page=current_app.config["ADMIN_PAGE_SIZE"],
-        error_out=False,
     )
     return render_template(
         "applications_admin/index.html",

@@ -22,7 +22,7 @@ from sqlalchemy.orm import defer
 
 from tracker.accounts.models import Role
 from tracker.accounts.rules import org_required
-from tracker.db import db
+from tracker.db import db, paginate
 from tracker.i18n.formatting import format_clock, format_day, local_time
 from tracker.mail import services
 from tracker.mail.forms import ResetTemplateForm, TemplateForm
@@ -197,12 +197,6 @@ def _status_from_args() -> MessageStatus | None:
         return None
 
 
-def _page_from_args() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
 
 @bp.get("/envois")
 @org_required()
@@ -217,8 +211,7 @@ def outbox():
     )
     if status is not None:
         query = query.where(Message.status == status)
-    pagination = db.paginate(query, page=_page_from_args(),
-                             per_page=current_app.config["ADMIN_PAGE_SIZE"], error_out=False)
+    pagination = paginate(query, per_page=current_app.config["ADMIN_PAGE_SIZE"])
     counts = dict.fromkeys(MessageStatus, 0)
     for value, number in db.session.execute(
         sa.select(Message.status, sa.func.count())

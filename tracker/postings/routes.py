@@ -25,7 +25,7 @@ from wtforms import HiddenField
 from tracker.accounts.models import Role
 from tracker.accounts.rules import is_admin, org_required
 from tracker.audit.models import Event
-from tracker.db import db, utcnow
+from tracker.db import db, paginate, utcnow
 from tracker.i18n.formatting import format_clock, format_day
 from tracker.postings import services
 from tracker.postings.forms import LABELS, PostingForm, deadline_is_past
@@ -103,22 +103,14 @@ def _status_from_args() -> PostingStatus | None:
         return None
 
 
-def _page_from_args() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
 
 @bp.get("/")
 @org_required()
 def index():
     status = _status_from_args()
-    pagination = db.paginate(
+    pagination = paginate(
         services.organisation_postings_query(g.organisation, status),
-        page=_page_from_args(),
         per_page=current_app.config["ADMIN_PAGE_SIZE"],
-        error_out=False,
     )
     return render_template(
         "postings/index.html",
