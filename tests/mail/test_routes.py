@@ -323,3 +323,11 @@ def test_backoffice_nav_links_outbox_and_templates(client, team, login):
     nav = re.search(r'<nav class="backoffice-nav".*?</nav>', page, re.DOTALL).group(0)
     assert f'<a href="{BASE}/envois" aria-current="page">Outbox</a>' in nav
     assert f'<a href="{BASE}/modeles">Email templates</a>' in nav
+
+
+def test_template_form_drops_control_characters_and_line_breaks_in_subject(app):
+    from tracker.mail.forms import _normalise_body, _strip
+
+    assert _strip("Candidature\r\nBcc: x@example.com\x00") == "Candidature Bcc: x@example.com"
+    assert _normalise_body("Bonjour\x00,\r\n\x1b{{ candidate_first_name }}\n") == (
+        "Bonjour,\n{{ candidate_first_name }}")

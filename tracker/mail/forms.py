@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, SubmitField, TextAreaField
@@ -16,14 +18,21 @@ from tracker.mail.templates import (
 )
 
 
+# Control characters have no place in an email (PostgreSQL refuses NUL outright); a subject is
+# one line, so line breaks there become spaces (no header injection either).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    return _CONTROLS.sub("", re.sub(r"[\r\n]+", " ", value)).strip()
 
 
 def _normalise_body(value):
     if not isinstance(value, str):
         return value
-    return value.replace("\r\n", "\n").strip("\n")
+    return _CONTROLS.sub("", value.replace("\r\n", "\n")).strip("\n")
 
 
 class TemplateForm(FlaskForm):
