@@ -160,3 +160,12 @@ def form_values(page: str) -> tuple[dict[str, str], dict[str, bool]]:
 def text(response) -> str:
     """The page as text with entities decoded, for asserting messages."""
     return html.unescape(response.get_data(as_text=True))
+
+
+def edit_form_data(client, org: Org, posting_id: int) -> dict[str, str]:
+    """What a browser would post back, unchanged, from the offer's edit page."""
+    page = client.get(org.url(f"{posting_id}/modifier"), headers=EN)
+    values, checkboxes = form_values(page.get_data(as_text=True))
+    data = {k: v for k, v in values.items() if k != "csrf_token"}
+    data.update({k: "y" for k, ticked in checkboxes.items() if ticked})
+    return data

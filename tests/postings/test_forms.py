@@ -9,7 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
-from tests.postings.support import EN, complete_form, form_values, make_org, text
+from tests.postings.support import (
+    EN,
+    complete_form,
+    edit_form_data,
+    form_values,
+    make_org,
+    text,
+)
 from tracker.audit.models import Event
 from tracker.db import db
 from tracker.postings.models import Posting, PostingContact, PostingStatus
@@ -379,10 +386,7 @@ def test_form_published_offer_keeps_its_deadline(app, client, login):
         db.session.commit()
         posting_id = posting.id
     login(org.admin_email)
-    page = client.get(org.url(f"{posting_id}/modifier"), headers=EN)
-    values, checkboxes = form_values(page.get_data(as_text=True))
-    data = {k: v for k, v in values.items() if k != "csrf_token"}
-    data.update({k: "y" for k, ticked in checkboxes.items() if ticked})
+    data = edit_form_data(client, org, posting_id)
     data["deadline_date"] = ""
     data["deadline_time"] = ""
 
@@ -402,10 +406,7 @@ def test_form_published_offer_saved_unchanged_from_its_own_page(app, client, log
         db.session.commit()
         posting_id = posting.id
     login(org.admin_email)
-    page = client.get(org.url(f"{posting_id}/modifier"), headers=EN)
-    values, checkboxes = form_values(page.get_data(as_text=True))
-    data = {k: v for k, v in values.items() if k != "csrf_token"}
-    data.update({k: "y" for k, ticked in checkboxes.items() if ticked})
+    data = edit_form_data(client, org, posting_id)
 
     response = client.post(org.url(f"{posting_id}/modifier"), data=data, headers=EN,
                            follow_redirects=True)
