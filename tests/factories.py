@@ -156,6 +156,7 @@ def application(posting: Posting, *, email: str | None = None, first_name: str =
     from tracker.applications.links import new_link_key
     from tracker.applications.models import Application, Candidate, Document, Submission
     from tracker.db import utcnow
+    from tracker.review.stages import initial_stage
 
     n = next(_seq)
     org = posting.organisation
@@ -167,6 +168,7 @@ def application(posting: Posting, *, email: str | None = None, first_name: str =
         channel=channel, locale=locale, link_key=new_link_key(), submitted_at=now,
         last_submitted_at=now, consent_at=now,
         retain_until=now + timedelta(days=30 * org.retention_months),
+        stage=initial_stage(org), stage_changed_at=now,
     )
     submission = Submission(application=item, version=1, channel=channel, message=message,
                             letter_text=letter_text, submitted_at=now)
@@ -188,3 +190,13 @@ MINIMAL_PDF = (
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
+
+
+def reviewer(posting: Posting, user: User):
+    """Make ``user`` an active reviewer of ``posting`` (as an admin would)."""
+    from tracker.review.models import PostingReviewer
+
+    row = PostingReviewer(posting_id=posting.id, user_id=user.id)
+    db.session.add(row)
+    db.session.flush()
+    return row

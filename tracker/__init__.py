@@ -98,6 +98,17 @@ def create_app(config: Any = None) -> Flask:
     from tracker.mail import routes as mail_routes
 
     app.register_blueprint(mail_routes.bp)
+    from tracker.review import (
+        answer_routes,
+        export_routes,
+        interview_routes,
+        pipeline_routes,
+        scorecard_routes,
+    )
+
+    for module in (pipeline_routes, scorecard_routes, answer_routes, interview_routes,
+                   export_routes):
+        app.register_blueprint(module.bp)
 
     from tracker import errors
 

@@ -5,9 +5,21 @@ from tracker.applications.models import Application, Candidate, Document, Submis
 from tracker.audit.models import Event
 from tracker.mail.models import Message, MessageAttachment, MessageTemplate
 from tracker.postings.models import Posting, PostingContact
+from tracker.review import defaults  # noqa: F401  (pipelines and scorecards for new rows)
+from tracker.review.models import (
+    Comment,
+    Criterion,
+    Interview,
+    InterviewParticipant,
+    PostingReviewer,
+    Review,
+    ReviewScore,
+    Stage,
+)
 
 __all__ = [
     "Application", "Candidate", "Document", "Event", "Membership", "Message",
     "MessageAttachment", "MessageTemplate", "Organisation", "Posting", "PostingContact", "Role",
-    "Submission", "User",
+    "Submission", "User", "Comment", "Criterion", "Interview", "InterviewParticipant",
+    "PostingReviewer", "Review", "ReviewScore", "Stage",
 ]

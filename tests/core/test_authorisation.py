@@ -60,6 +60,13 @@ class World:
     application_id: int = 1
     document_id: int = 1
     token: str = "x"
+    # Review objects of organisation A (the lead above reviews the offer; this one does not).
+    stage_id: int = 1
+    criterion_id: int = 1
+    interview_id: int = 1
+    comment_id: int = 1
+    message_id: int = 1
+    idle_lead_a: str = ""
 
 
 def build_world(app: Flask) -> World:
@@ -73,6 +80,9 @@ def build_world(app: Flask) -> World:
         factories.posting(org_b, status=PostingStatus.PUBLISHED)  # B has data of its own
         posting = factories.posting(org_a, status=PostingStatus.PUBLISHED, actor=admin_a)
         application = factories.application(posting)
+        factories.reviewer(posting, lead_a)
+        idle_lead = factories.user(org_a, Role.LEAD)
+        review = _review_objects(posting, application, admin_a)
         db.session.commit()
         return World(
             org_a=org_a.slug, org_b=org_b.slug, admin_a=admin_a.email, lead_a=lead_a.email,
@@ -80,8 +90,32 @@ def build_world(app: Flask) -> World:
             contact_id=posting.contacts[0].id, member_id=member.id,
             application_id=application.id,
             document_id=application.submissions[0].documents[0].id,
-            token=make_token(application),
+            token=make_token(application), idle_lead_a=idle_lead.email, **review,
         )
+
+
+def _review_objects(posting, application, admin) -> dict:
+    """A stage, a criterion, an interview, a comment and a draft email of organisation A."""
+    from tracker.mail.models import MessageStatus
+    from tracker.mail.services import queue_message
+    from tracker.review.models import Comment, Criterion, Interview
+    from tracker.review.stages import pipeline
+
+    stage = pipeline(posting.organisation_id)[1]
+    criterion = db.session.scalars(
+        db.select(Criterion).where(Criterion.posting_id == posting.id)).first()
+    interview = Interview(organisation_id=posting.organisation_id,
+                          application_id=application.id, starts_at=factories.future(7),
+                          uid=f"walk-{application.id}@example.org", place="Salle 2")
+    comment = Comment(application_id=application.id, author_id=admin.id, body="Solide.")
+    db.session.add_all([interview, comment])
+    message = queue_message(organisation=posting.organisation, kind="answer.not_retained",
+                            recipients=[application.candidate.email], subject="Réponse",
+                            body_text="Bonjour", posting=posting, application=application,
+                            status=MessageStatus.DRAFT)
+    db.session.flush()
+    return {"stage_id": stage.id, "criterion_id": criterion.id, "interview_id": interview.id,
+            "comment_id": comment.id, "message_id": message.id}
 
 
 # URL parameter -> its value in organisation A. Add new parameters here.
@@ -96,12 +130,21 @@ FILLERS = {
     "application_id": lambda w: w.application_id,
     "document_id": lambda w: w.document_id,
     "token": lambda w: w.token,  # the candidate's private link (public, not back office)
+    "stage_id": lambda w: w.stage_id,
+    "criterion_id": lambda w: w.criterion_id,
+    "interview_id": lambda w: w.interview_id,
+    "comment_id": lambda w: w.comment_id,
+    "message_id": lambda w: w.message_id,
     "template_kind": lambda w: "accuse-de-reception",
     "template_lang": lambda w: "fr",
 }
 # URL parameters that name no object of an organisation (a kind of email, a language): every
 # organisation has them, so B's back office answers for them as for its own URLs.
 NOT_OBJECTS = {"template_kind", "template_lang"}
+# Parameters naming something that belongs to one offer: a lead who does not review the offer
+# must get 404 on every URL carrying one of them.
+OFFER_OBJECTS = {"posting_id", "application_id", "document_id", "criterion_id", "interview_id",
+                 "comment_id", "message_id"}
 
 
 def url_values(rule: Rule, world: World) -> dict:
@@ -298,3 +341,22 @@ def test_back_office_admin_is_let_in(app):
         if status in (403, 404) or status >= 500:
             failures.append(f"POST {url} ({rule.endpoint}): {status}")
     report(failures, "Back-office URLs refused to an admin of the organisation")
+
+
+def test_back_office_lead_sees_only_the_offers_they_review(app):
+    """A hiring lead of A who does not review the offer: every URL about it is a 404."""
+    world = build_world(app)
+    idle = logged_in(app, world.idle_lead_a)
+    failures = []
+    checked = 0
+    for rule in back_office_rules(app):
+        if admin_only(app, rule) or not (rule.arguments & OFFER_OBJECTS):
+            continue
+        url = build_url(rule, world)
+        for method in rule_methods(rule):
+            checked += 1
+            status = call(idle, method, url).status_code
+            if status != 404:
+                failures.append(f"{method} {url} ({rule.endpoint}): {status}")
+    assert checked > 0
+    report(failures, "Offer URLs served to a hiring lead who does not review the offer")

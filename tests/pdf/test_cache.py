@@ -100,6 +100,7 @@ def test_draft_sheet_is_never_cached(app, client, login, renders):
         org = factories.organisation()
         lead = factories.user(org, Role.LEAD)
         posting = factories.posting(org, status=PostingStatus.DRAFT)
+        factories.reviewer(posting, lead)  # leads see the offers they review
         db.session.commit()
         email, url = lead.email, f"/gestion/{org.slug}/offres/{posting.id}/fiche.pdf"
     login(email)

@@ -230,6 +230,7 @@ def test_draft_sheet_for_member_shows_draft(app, client, login):
         org = factories.organisation()
         lead = factories.user(org, Role.LEAD)
         posting = factories.posting(org, status=PostingStatus.DRAFT)
+        factories.reviewer(posting, lead)  # leads see the offers they review
         db.session.commit()
         email, org_slug, posting_id, slug = lead.email, org.slug, posting.id, posting.slug
     expected = expected_texts(app, posting_id)

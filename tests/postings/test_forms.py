@@ -25,6 +25,8 @@ from tracker.postings.services import slugify
 # Columns the form does not set directly, checked separately.
 SYSTEM_COLUMNS = {"id", "organisation_id", "status", "slug", "published_at", "closed_at",
                   "created_by_id", "created_at", "updated_at"}
+# Set on the offer's review settings page (tracker.review), not in the offer form.
+REVIEW_COLUMNS = {"anonymised", "reveal_stage_id", "reviews_hidden_until_own"}
 
 
 def expected_columns() -> dict:
@@ -100,7 +102,7 @@ def test_form_new_offer_stores_every_column(app, client, login):
         expected = expected_columns()
         columns = {c.key for c in Posting.__table__.columns}
         # Every column is either filled by the form or a system column: none forgotten.
-        assert columns == set(expected) | SYSTEM_COLUMNS
+        assert columns == set(expected) | SYSTEM_COLUMNS | REVIEW_COLUMNS
         for name, value in expected.items():
             assert getattr(posting, name) == value, name
         assert posting.status == PostingStatus.DRAFT

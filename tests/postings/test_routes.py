@@ -41,8 +41,10 @@ def org(app) -> Org:
 
 
 def _posting(app, org: Org, status=S.DRAFT, **fields) -> int:
+    """An offer of ``org``, reviewed by its lead (leads see only the offers they review)."""
     with app.app_context():
         posting = factories.posting(_org(org), status=status, **fields)
+        factories.reviewer(posting, db.session.get(User, org.lead_id))
         db.session.commit()
         return posting.id
 
@@ -64,7 +66,7 @@ def test_index_lists_offers_drafts_and_open_first_then_by_deadline(app, client, 
         other = factories.organisation()
         factories.posting(other, title="Offre d'une autre organisation")
         db.session.commit()
-    login(org.lead_email)
+    login(org.admin_email)  # admins see every offer; leads, those they review
 
     response = client.get(org.url(), headers=EN)
 

@@ -40,7 +40,7 @@ from tracker.audit.models import Event
 from tracker.db import db, paginate
 from tracker.i18n.formatting import format_clock, format_day
 from tracker.postings.models import Posting
-from tracker.postings.services import posting_in_organisation
+from tracker.review.access import application_for_member, posting_or_404, visible_postings
 
 bp = Blueprint("applications_admin", __name__, url_prefix="/gestion/<org_slug>")
 
@@ -115,15 +115,12 @@ def withdrawn_count(posting: Posting) -> int:
 
 
 def application_in_organisation(organisation: Organisation, application_id: int):
-    return db.session.scalar(
-        sa.select(Application)
-        .where(Application.id == application_id,
-               Application.organisation_id == organisation.id)
-        .options(
-            joinedload(Application.candidate),
-            joinedload(Application.posting),
-            selectinload(Application.submissions).selectinload(Submission.documents),
-        )
+    """The application if the member may see its offer (tracker.review.access), else None."""
+    return application_for_member(
+        application_id,
+        joinedload(Application.candidate),
+        joinedload(Application.posting),
+        selectinload(Application.submissions).selectinload(Submission.documents),
     )
 
 
@@ -154,7 +151,9 @@ def document_in_organisation(organisation: Organisation, document_id: int) -> Do
         sa.select(Document)
         .join(Submission, Document.submission_id == Submission.id)
         .join(Application, Submission.application_id == Application.id)
-        .where(Document.id == document_id, Application.organisation_id == organisation.id)
+        .join(Posting, Application.posting_id == Posting.id)
+        .where(Document.id == document_id, Application.organisation_id == organisation.id,
+               visible_postings(g.membership))
         .options(undefer(Document.content))
     )
 
@@ -179,9 +178,7 @@ def _day(value: datetime | None) -> str:
 @bp.get("/offres/<int:posting_id>/candidatures")
 @org_required()
 def index(posting_id: int):
-    posting = posting_in_organisation(g.organisation, posting_id)
-    if posting is None:
-        abort(404)
+    posting = posting_or_404(posting_id)
     pagination = paginate(
         applications_query(posting),
         per_page=current_app.config["ADMIN_PAGE_SIZE"],

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.accounts.models import Organisation
 from tracker.db import TimestampMixin, UTCDateTime, db, in_values, utcnow
 from tracker.postings.models import Posting
+from tracker.review.models import Stage
 
 
 class Channel(enum.StrEnum):
@@ -89,8 +90,21 @@ class Application(TimestampMixin, db.Model):
     retain_until: Mapped[datetime] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # --- Review (tracker.review): where it stands, what was decided, what reviewers think.
+    stage_id: Mapped[int] = mapped_column(sa.ForeignKey("stage.id"), index=True)
+    stage_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set with a final stage (review.models.Decision), cleared when the application leaves it.
+    decision: Mapped[str | None] = mapped_column(sa.String(16))
+    decision_reason: Mapped[str] = mapped_column(sa.String(32), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Anonymised screening: the moment reviewers were shown who the candidate is.
+    revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Kept up to date by tracker.review.scoring: number of reviews and mean of their scores.
+    review_count: Mapped[int] = mapped_column(default=0)
+    score: Mapped[float | None] = mapped_column(sa.Numeric(4, 2))
 
     posting: Mapped[Posting] = relationship()
+    stage: Mapped[Stage] = relationship()
     candidate: Mapped[Candidate] = relationship(back_populates="applications")
     organisation: Mapped[Organisation] = relationship()
     submissions: Mapped[list[Submission]] = relationship(
@@ -102,6 +116,12 @@ class Application(TimestampMixin, db.Model):
         sa.UniqueConstraint("posting_id", "candidate_id"),
         sa.CheckConstraint(in_values("channel", [c.value for c in Channel]), name="channel"),
         sa.Index("ix_application_posting_submitted", "posting_id", "submitted_at"),
+        sa.CheckConstraint(
+            "decision IS NULL OR " + in_values("decision", ["retained", "not_retained",
+                                                            "withdrawn"]),
+            name="decision",
+        ),
+        sa.CheckConstraint("(decision IS NULL) = (decided_at IS NULL)", name="decision_has_time"),
     )
 
     @property
@@ -128,8 +148,11 @@ class Submission(db.Model):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     application: Mapped[Application] = relationship(back_populates="submissions")
+    # What the candidate sent; redacted copies (anonymised screening) are not among them.
     documents: Mapped[list[Document]] = relationship(
-        back_populates="submission", cascade="all, delete-orphan", order_by="Document.id"
+        back_populates="submission", cascade="all, delete-orphan", order_by="Document.id",
+        primaryjoin="and_(Submission.id == Document.submission_id,"
+                    " Document.redacted_from_id.is_(None))",
     )
 
     __table_args__ = (
@@ -154,8 +177,16 @@ class Document(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A redacted copy of another document (anonymised screening), uploaded by an admin: the
+    # reviewers see it instead of the original until the candidate's identity is revealed.
+    redacted_from_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("document.id", ondelete="CASCADE"), index=True
+    )
 
     submission: Mapped[Submission] = relationship(back_populates="documents")
+    redacted_copy: Mapped[Document | None] = relationship(
+        foreign_keys=[redacted_from_id], uselist=False, viewonly=True
+    )
 
     __table_args__ = (
         sa.CheckConstraint(in_values("kind", [k.value for k in DocumentKind]), name="kind"),

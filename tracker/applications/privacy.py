@@ -57,6 +57,7 @@ def withdraw_application(application: Application, *, actor: User | None = None,
         db.session.expire(application, ["withdrawn_at"])
         return False
     set_committed_value(application, "withdrawn_at", now)
+    _enter_withdrawn_stage(application, actor=actor, now=now)
     record_event(
         organisation_id=application.organisation_id, actor=actor, action=WITHDRAW_ACTION,
         object_type="application", object_id=application.id,
@@ -64,6 +65,24 @@ def withdraw_application(application: Application, *, actor: User | None = None,
     )
     notify_withdrawal(application)
     return True
+
+
+def _enter_withdrawn_stage(application: Application, *, actor: User | None,
+                           now: datetime) -> None:
+    """The pipeline follows the withdrawal: "withdrawn" stage and decision, no answer due."""
+    from tracker.review.models import Decision, StageKind
+    from tracker.review.stages import discard_answer_drafts, stage_of_kind
+
+    stage = stage_of_kind(application.organisation_id, StageKind.WITHDRAWN)
+    if stage is None or application.stage_id == stage.id:
+        return
+    discard_answer_drafts(application, actor=actor)
+    application.stage_id = stage.id
+    application.stage_changed_at = now
+    application.decision = Decision.WITHDRAWN.value
+    application.decision_reason = ""
+    application.decided_at = now
+    db.session.flush()
 
 
 def contact_addresses(posting) -> tuple[list[str], list[str]]:

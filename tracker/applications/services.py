@@ -24,6 +24,7 @@ from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from tracker.review.stages import initial_stage
 from tracker.accounts.models import Organisation, normalise_email
 from tracker.applications.documents import CheckedFile
 from tracker.applications.links import make_token, new_link_key
@@ -192,6 +193,7 @@ def _get_or_create_application_id(posting: Posting, candidate: Candidate, *, cha
                     candidate_id=candidate.id, reference=reference, channel=channel,
                     locale=locale, link_key=new_link_key(), submitted_at=now,
                     last_submitted_at=now, consent_at=now, retain_until=retain_until,
+                    stage_id=initial_stage(organisation).id, stage_changed_at=now,
                     created_at=now, updated_at=now)
             .on_conflict_do_nothing()
             .returning(Application.id)

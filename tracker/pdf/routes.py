@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, g, redirect, request, url_for
+from flask import Blueprint, Response, redirect, request, url_for
 from sqlalchemy.orm import selectinload
 
 from tracker.accounts.models import Organisation
 from tracker.accounts.rules import org_required
+from tracker.review.access import posting_or_404
 from tracker.board.services import public_posting_or_abort
 from tracker.db import db, utcnow
 from tracker.pdf import services
@@ -61,11 +62,8 @@ def offer_sheet(posting_id: int, slug: str):
 def offer_sheet_draft(posting_id: int):
     """Any offer of the organisation, drafts included, for its members (never cached: a
     draft changes at every save and is seen by a few people)."""
-    posting = db.first_or_404(
-        sa.select(Posting)
-        .where(Posting.id == posting_id, Posting.organisation_id == g.organisation.id)
-        .options(selectinload(Posting.contacts).joinedload(PostingContact.user))
-    )
+    posting = posting_or_404(
+        posting_id, selectinload(Posting.contacts).joinedload(PostingContact.user))
     data = services.offer_sheet_pdf(posting)
     return pdf_response(data, services.sheet_filename(posting), PRIVATE_CACHE)
 

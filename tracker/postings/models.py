@@ -132,6 +132,16 @@ class Posting(TimestampMixin, db.Model):
     answer_promise: Mapped[bool] = mapped_column(default=True)
     source_url: Mapped[str] = mapped_column(sa.String(500), default="")
 
+    # --- Review settings (tracker.review)
+    # Anonymised screening: reviewers see a reference instead of the candidate's identity
+    # until the application reaches the reveal stage (None: the "interview" stage).
+    anonymised: Mapped[bool] = mapped_column(default=False)
+    reveal_stage_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("stage.id", ondelete="SET NULL")
+    )
+    # A reviewer sees the others' reviews only once they have given their own.
+    reviews_hidden_until_own: Mapped[bool] = mapped_column(default=True)
+
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
@@ -20,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
 from wtforms import HiddenField
 
 from tracker.accounts.models import Role
@@ -29,8 +29,9 @@ from tracker.db import db, paginate, utcnow
 from tracker.i18n.formatting import format_clock, format_day
 from tracker.postings import services
 from tracker.postings.forms import LABELS, PostingForm, deadline_is_past
-from tracker.postings.models import Posting, PostingStatus
+from tracker.postings.models import Posting, PostingContact, PostingStatus
 from tracker.postings.rules import ACTIONS
+from tracker.review.access import posting_or_404, visible_postings
 
 bp = Blueprint("postings", __name__, url_prefix="/gestion/<org_slug>/offres")
 
@@ -89,10 +90,9 @@ def back_office_helpers():
 
 
 def _posting_or_404(posting_id: int) -> Posting:
-    posting = services.posting_in_organisation(g.organisation, posting_id)
-    if posting is None:
-        abort(404)
-    return posting
+    # Admins see every offer of the organisation, leads the ones they review.
+    return posting_or_404(posting_id,
+                          selectinload(Posting.contacts).joinedload(PostingContact.user))
 
 
 def _status_from_args() -> PostingStatus | None:
@@ -109,7 +109,8 @@ def _status_from_args() -> PostingStatus | None:
 def index():
     status = _status_from_args()
     pagination = paginate(
-        services.organisation_postings_query(g.organisation, status),
+        services.organisation_postings_query(g.organisation, status)
+        .where(visible_postings(g.membership)),
         per_page=current_app.config["ADMIN_PAGE_SIZE"],
     )
     return render_template(
@@ -118,7 +119,7 @@ def index():
         pagination=pagination,
         status=status,
         tabs=TABS,
-        counts=services.status_counts(g.organisation),
+        counts=services.status_counts(g.organisation, visible_postings(g.membership)),
         application_counts=services.application_counts(p.id for p in pagination.items),
     )
 

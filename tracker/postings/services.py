@@ -17,6 +17,8 @@ from tracker.audit.services import record_event
 from tracker.db import db, utcnow
 from tracker.postings.models import ContactRole, Posting, PostingContact, PostingStatus
 from tracker.postings.rules import ACTIONS, TRANSITIONS, can_move
+from tracker.review.access import add_contacts_as_reviewers
+from tracker.review.models import Criterion
 
 
 class TransitionError(Exception):
@@ -145,9 +147,25 @@ def duplicate_posting(source: Posting, *, actor: User | None) -> Posting:
     ]
     db.session.add(copy)
     db.session.flush()
+    copy_review_settings(source, copy)
+    add_contacts_as_reviewers(copy, copy.contacts)
     record_event(organisation_id=source.organisation_id, actor=actor, action="posting.duplicate",
                  object_type="posting", object_id=copy.id, source_id=source.id)
     return copy
+
+
+def copy_review_settings(source: Posting, copy: Posting) -> None:
+    """Next year's offer is judged like this year's: scorecard and screening settings."""
+    copy.anonymised = source.anonymised
+    copy.reveal_stage_id = source.reveal_stage_id
+    copy.reviews_hidden_until_own = source.reviews_hidden_until_own
+    db.session.execute(sa.delete(Criterion).where(Criterion.posting_id == copy.id))
+    for criterion in db.session.scalars(
+        sa.select(Criterion).where(Criterion.posting_id == source.id).order_by(Criterion.position)
+    ):
+        db.session.add(Criterion(posting_id=copy.id, name=criterion.name,
+                                 weight=criterion.weight, position=criterion.position))
+    db.session.flush()
 
 
 # --- Back office: listing, editing, audit trail ----------------------------------------------
@@ -194,11 +212,14 @@ def organisation_postings_query(organisation: Organisation, status: PostingStatu
     return query
 
 
-def status_counts(organisation: Organisation) -> dict[PostingStatus, int]:
-    """How many offers the organisation has in each status (zeros included), in one query."""
+def status_counts(organisation: Organisation, *where) -> dict[PostingStatus, int]:
+    """How many offers the organisation has in each status (zeros included), in one query.
+
+    ``where``: more conditions (the offers a lead reviews).
+    """
     rows = db.session.execute(
         sa.select(Posting.status, sa.func.count(Posting.id))
-        .where(Posting.organisation_id == organisation.id)
+        .where(Posting.organisation_id == organisation.id, *where)
         .group_by(Posting.status)
     ).all()
     counts = {status: 0 for status in STATUS_ORDER}
@@ -299,6 +320,7 @@ def create_posting_from_form(
     posting = create_posting(organisation, actor=actor, **fields)
     posting.contacts = _build_contacts(organisation.id, contacts)
     db.session.flush()
+    add_contacts_as_reviewers(posting, posting.contacts)
     return posting
 
 
@@ -321,6 +343,8 @@ def update_posting(
         posting.contacts = new_contacts
         changed.append("contacts")
     record_edit(posting, actor=actor, changed=changed)
+    if "contacts" in changed:
+        add_contacts_as_reviewers(posting, posting.contacts)
     return changed
 
 
