@@ -33,7 +33,7 @@ def demo_command(if_empty: bool) -> None:
     click.echo(
         f"Demo data loaded: {len(report.organisations)} organisation(s), "
         f"{len(report.users)} account(s), {report.memberships} membership(s), "
-        f"{len(report.postings)} offer(s)."
+        f"{len(report.postings)} offer(s), {report.applications} application(s)."
     )
     for title in report.postings:
         click.echo(f"  published: {title}")

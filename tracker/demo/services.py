@@ -15,8 +15,10 @@ import sqlalchemy as sa
 from tracker.accounts.models import Membership, Organisation, User, normalise_email
 from tracker.db import db, utcnow
 from tracker.demo import data
+from tracker.demo.applications import load_demo_applications
 from tracker.postings.models import Posting, PostingContact, PostingStatus
 from tracker.postings.services import create_posting, transition
+from tracker.review.access import add_contacts_as_reviewers
 
 
 @dataclass
@@ -25,6 +27,7 @@ class DemoReport:
     users: list[str] = field(default_factory=list)
     memberships: int = 0
     postings: list[str] = field(default_factory=list)
+    applications: int = 0
 
     @property
     def created_anything(self) -> bool:
@@ -75,6 +78,7 @@ def load_demo(*, now: datetime | None = None) -> DemoReport:
     db.session.flush()
 
     admin = users[data.ADMIN_EMAIL]
+    created: list[Posting] = []
     for spec in data.postings(now):
         organisation = organisations[spec.organisation]
         exists = db.session.scalar(
@@ -96,6 +100,9 @@ def load_demo(*, now: datetime | None = None) -> DemoReport:
             for position, c in enumerate(spec.contacts)
         ]
         db.session.flush()
+        add_contacts_as_reviewers(posting, posting.contacts)
         transition(posting, PostingStatus.PUBLISHED, actor=admin, now=now)
         report.postings.append(spec.title)
+        created.append(posting)
+    report.applications = load_demo_applications(created, now=now)
     return report
