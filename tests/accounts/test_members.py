@@ -246,6 +246,7 @@ def test_backoffice_nav_for_admin_links_members_and_organisation(client, team, l
         "/gestion/villes-au-carre/membres",
         "/gestion/villes-au-carre/organisation",
         "/gestion/villes-au-carre/modeles",
+        "/gestion/villes-au-carre/etapes",
     ]
     assert '<a href="/gestion/villes-au-carre/membres" aria-current="page">' in nav
 
