@@ -1,18 +1,21 @@
-"""Back office, first step: the applications an offer received, one application, its documents.
+"""Back office: an offer's dashboard (its applications), one application, its documents.
 
-Members of the organisation (leads and admins) read every offer's applications for now; the
-review workflow (stages, scores, comments, decisions) will narrow and enrich this. The pages
-are built for it: the list is one query (plus eager loads) whatever its length, and the
-application page is made of sections (candidate, what was sent, history, actions) that the
-review features join rather than replace.
+Admins see every offer of their organisation, hiring leads the offers they review
+(tracker.review.access); anything else is a 404. Routes stay thin: the list's query and counts
+live in tracker.review.dashboard, document previews in tracker.applications.viewer, redacted
+copies in tracker.applications.redaction. The application page is made of sections (candidate,
+what was sent, the review partials, history, actions); each review partial gets its data from
+the function its owner registers for all templates.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from babel.numbers import format_decimal
 from flask import (
     Blueprint,
     abort,
@@ -21,26 +24,32 @@ from flask import (
     g,
     redirect,
     render_template,
+    request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlalchemy.orm import joinedload, selectinload, undefer
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
 from tracker.accounts.models import Organisation, Role
 from tracker.accounts.rules import is_admin, org_required
-from tracker.applications import privacy
+from tracker.applications import privacy, redaction, viewer
+from tracker.applications.documents import DocumentError, check_upload
 from tracker.applications.downloads import document_response, format_size
 from tracker.applications.models import Application, Channel, Document, Submission
 from tracker.audit.models import Event
 from tracker.db import db, paginate
 from tracker.i18n.formatting import format_clock, format_day
 from tracker.postings.models import Posting
+from tracker.review import anonymity, dashboard
 from tracker.review.access import application_for_member, posting_or_404, visible_postings
+from tracker.review.stages import REJECTION_REASONS, pipeline
 
 bp = Blueprint("applications_admin", __name__, url_prefix="/gestion/<org_slug>")
 
@@ -60,9 +69,32 @@ EVENT_LABELS = {
     "application.resubmit": _l("New version received"),
     privacy.WITHDRAW_ACTION: _l("Withdrawn"),
     privacy.ERASE_ACTION: _l("Erased"),
+    "application.stage": _l("Stage changed"),
+    "application.reveal": _l("Identity revealed"),
+    "application.review": _l("Review given"),
+    "application.review_edit": _l("Review updated"),
+    "application.comment": _l("Comment added"),
+    "comment.add": _l("Comment added"),
+    "comment.edit": _l("Comment edited"),
+    "comment.delete": _l("Comment deleted"),
+    "interview.schedule": _l("Interview scheduled"),
+    "interview.reschedule": _l("Interview rescheduled"),
+    "interview.update": _l("Interview updated"),
+    "interview.cancel": _l("Interview cancelled"),
+    "message.draft": _l("Email drafted"),
+    "message.edit": _l("Email draft edited"),
+    "message.send": _l("Email sent"),
+    "message.discard": _l("Email draft discarded"),
+    "application.answer": _l("Answer sent"),
+    redaction.REDACT_ACTION: _l("Redacted copy uploaded"),
 }
 EVENT_BY = {
     "candidate": _l("by the candidate"),
+}
+SORT_LABELS = {
+    "date": _l("Date received"),
+    "score": _l("Score"),
+    "name": _l("Name"),
 }
 
 
@@ -76,42 +108,43 @@ class EraseForm(FlaskForm):
     )
 
 
+class RedactedCopyForm(FlaskForm):
+    """An admin's redacted copy of a document (anonymised screening): one PDF."""
+
+    file = FileField(_l("Redacted copy (PDF)"), render_kw={"accept": ".pdf,application/pdf"})
+
+
 @bp.context_processor
 def helpers():
     return {
         "format_size": format_size,
         "channel_labels": CHANNEL_LABELS,
         "document_kind_labels": DOCUMENT_KIND_LABELS,
+        "sort_labels": SORT_LABELS,
         "is_admin": is_admin(),
+        "has_endpoint": lambda name: name in current_app.view_functions,
+        "score_text": score_text,
     }
 
 
+@bp.app_context_processor
+def anonymity_helpers():
+    """What every back-office template needs to show a candidate safely."""
+    return {
+        "candidate_label": anonymity.candidate_label,
+        "is_masked": anonymity.is_masked,
+        "mask_text": anonymity.mask_text,
+    }
+
+
+def score_text(score: Decimal | float | None) -> str:
+    """A score with one decimal, as the current language writes it: "3,7" / "3.7"."""
+    if score is None:
+        return ""
+    return format_decimal(Decimal(score), format="0.0", locale=str(get_locale() or "fr"))
+
+
 # --- Queries (scoped to the organisation: another organisation's id is unknown) -------------
-
-
-def applications_query(posting: Posting):
-    """An offer's applications, newest first, with what the list shows loaded eagerly.
-
-    The candidate comes in the same query; submissions and documents in one query each for
-    the whole page (selectin), documents without their bytes (deferred).
-    """
-    return (
-        sa.select(Application)
-        .where(Application.posting_id == posting.id,
-               Application.organisation_id == posting.organisation_id)
-        .options(
-            joinedload(Application.candidate),
-            selectinload(Application.submissions).selectinload(Submission.documents),
-        )
-        .order_by(Application.submitted_at.desc(), Application.id.desc())
-    )
-
-
-def withdrawn_count(posting: Posting) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count(Application.id)).where(
-            Application.posting_id == posting.id, Application.withdrawn_at.is_not(None))
-    )
 
 
 def application_in_organisation(organisation: Organisation, application_id: int):
@@ -120,17 +153,21 @@ def application_in_organisation(organisation: Organisation, application_id: int)
         application_id,
         joinedload(Application.candidate),
         joinedload(Application.posting),
-        selectinload(Application.submissions).selectinload(Submission.documents),
+        joinedload(Application.stage),
+        selectinload(Application.submissions).selectinload(Submission.documents)
+        .selectinload(Document.redacted_copy),
     )
 
 
 def other_applications(application: Application) -> list[Application]:
-    """The same candidate's other applications in the organisation, newest first."""
+    """The same candidate's other applications in offers the member sees, newest first."""
     return list(db.session.scalars(
         sa.select(Application)
+        .join(Posting, Application.posting_id == Posting.id)
         .where(Application.candidate_id == application.candidate_id,
                Application.id != application.id,
-               Application.organisation_id == application.organisation_id)
+               Application.organisation_id == application.organisation_id,
+               visible_postings(g.membership))
         .options(joinedload(Application.posting))
         .order_by(Application.submitted_at.desc())
     ))
@@ -147,7 +184,12 @@ def application_events(application: Application) -> list[Event]:
 
 
 def document_in_organisation(organisation: Organisation, document_id: int) -> Document | None:
-    return db.session.scalar(
+    """A document of an offer the member sees (with its bytes), or None.
+
+    While the application is masked, a reviewer who is not an admin asking for a document that
+    has a redacted copy gets the copy: the original is for the admin who redacts it.
+    """
+    document = db.session.scalar(
         sa.select(Document)
         .join(Submission, Document.submission_id == Submission.id)
         .join(Application, Submission.application_id == Application.id)
@@ -156,6 +198,13 @@ def document_in_organisation(organisation: Organisation, document_id: int) -> Do
                visible_postings(g.membership))
         .options(undefer(Document.content))
     )
+    if document is None or document.redacted_from_id is not None or is_admin():
+        return document
+    shown, _warned = anonymity.viewable_document(document, document.submission.application)
+    if shown is not document:
+        shown = db.session.scalar(sa.select(Document).where(Document.id == shown.id)
+                                  .options(undefer(Document.content)))
+    return shown
 
 
 # --- Views ----------------------------------------------------------------------------------
@@ -174,13 +223,15 @@ def _day(value: datetime | None) -> str:
     return format_day(value.astimezone(ZoneInfo(g.organisation.timezone)))
 
 
-
 @bp.get("/offres/<int:posting_id>/candidatures")
 @org_required()
 def index(posting_id: int):
     posting = posting_or_404(posting_id)
+    stages = pipeline(g.organisation)
+    params = dashboard.ListParams.from_args(request.args, stages)
+    user_id = current_user.id
     pagination = paginate(
-        applications_query(posting),
+        dashboard.applications_query(posting, params, user_id, stages),
         per_page=current_app.config["ADMIN_PAGE_SIZE"],
     )
     return render_template(
@@ -188,8 +239,12 @@ def index(posting_id: int):
         organisation=g.organisation,
         posting=posting,
         pagination=pagination,
-        withdrawn=withdrawn_count(posting),
+        params=params,
+        stages=stages,
+        counts=dashboard.counts(posting, user_id, stages),
+        reviewed=dashboard.reviewed_by(user_id, [a.id for a in pagination.items]),
         when=_when,
+        day=_day,
     )
 
 
@@ -199,34 +254,83 @@ def show(application_id: int):
     application = application_in_organisation(g.organisation, application_id)
     if application is None:
         abort(404)
+    stages = pipeline(g.organisation)
+    params = dashboard.ListParams.from_args(request.args, stages)
+    masked = anonymity.is_masked(application)
     return render_template(
         "applications_admin/show.html",
         organisation=g.organisation,
         application=application,
         posting=application.posting,
         candidate=application.candidate,
-        submissions=list(reversed(application.submissions)),
-        others=other_applications(application),
+        masked=masked,
+        reveal_stage=_reveal_stage(application.posting, stages) if masked else None,
+        submissions=[_submission_view(s, application) for s in reversed(application.submissions)],
+        others=[] if masked else other_applications(application),
         events=[_event_view(e) for e in application_events(application)],
+        neighbours=dashboard.neighbours(application, params, current_user.id, stages),
+        list_args=params.to_args(),
         erase_form=EraseForm(formdata=None),
+        redact_form=RedactedCopyForm(formdata=None),
         when=_when,
         day=_day,
     )
 
 
+def _reveal_stage(posting: Posting, stages):
+    by_id = {s.id: s for s in stages}
+    stage = by_id.get(posting.reveal_stage_id) if posting.reveal_stage_id else None
+    return stage or next((s for s in stages if s.key == "interview"), None)
+
+
+def _submission_view(submission: Submission, application: Application) -> dict:
+    return {
+        "submission": submission,
+        "documents": [_document_view(d, application) for d in submission.documents],
+        "letter_text": anonymity.mask_text(submission.letter_text, application),
+        "message": anonymity.mask_text(submission.message, application),
+    }
+
+
+def _document_view(document: Document, application: Application) -> dict:
+    shown, warn = anonymity.viewable_document(document, application)
+    return {
+        "original": document,
+        "shown": shown,
+        "redacted": shown is not document,
+        "warn": warn,
+        "filename": anonymity.mask_text(shown.filename, application),
+        "previewable": viewer.can_preview(shown),
+    }
+
+
 def _event_view(event: Event) -> dict:
-    data = event.data or {}
+    data = event.data if isinstance(event.data, dict) else {}
     if event.actor is not None:
         actor = _("by %(name)s", name=event.actor.display_name)
     else:
         actor = str(EVENT_BY.get(data.get("by"), ""))
     return {
+        "action": event.action,
         "label": str(EVENT_LABELS.get(event.action, event.action)),
+        "detail": _event_detail(event.action, data),
         "version": data.get("version") if isinstance(data.get("version"), int) else None,
         "actor": actor,
         "when": _when(event.created_at),
         "iso": event.created_at.isoformat(),
     }
+
+
+def _event_detail(action: str, data: dict) -> str:
+    """One line more for the events that carry it (stage names, reason)."""
+    if action == "application.stage" and data.get("to_stage"):
+        text = _("%(from)s → %(to)s", **{"from": str(data.get("from_stage", "")),
+                                         "to": str(data["to_stage"])})
+        reason = REJECTION_REASONS.get(str(data.get("reason", "")))
+        return f"{text} ({reason})" if reason else text
+    if action == "application.reveal" and data.get("stage"):
+        return _("on entering “%(stage)s”", stage=str(data["stage"]))
+    return ""
 
 
 @bp.post("/candidatures/<int:application_id>/effacement")
@@ -254,4 +358,57 @@ def document(document_id: int):
     item = document_in_organisation(g.organisation, document_id)
     if item is None:
         abort(404)
-    return document_response(item)
+    return document_response(item, served_filename(item))
+
+
+@bp.get("/documents/<int:document_id>/apercu")
+@org_required()
+def preview(document_id: int):
+    """The document shown inside the application page (PDF, or DOCX/ODT converted)."""
+    item = document_in_organisation(g.organisation, document_id)
+    if item is None:
+        abort(404)
+    pdf = viewer.preview_pdf(item)
+    if pdf is None:
+        return render_template("applications_admin/preview_unavailable.html",
+                               organisation=g.organisation, document=item)
+    return viewer.inline_response(item, pdf, served_filename(item))
+
+
+def served_filename(document: Document) -> str:
+    """The file name given to the browser: "cv-VAC-2026-00042.pdf" while the identity is hidden
+    (a candidate's file is often named after them), the stored name otherwise."""
+    application = document.submission.application
+    if not anonymity.is_masked(application):
+        return document.filename
+    extension = document.filename.rpartition(".")[2] if "." in document.filename else ""
+    stem = f"{document.kind}-{application.reference}"
+    return f"{stem}.{extension}" if extension else stem
+
+
+@bp.post("/documents/<int:document_id>/copie-anonymisee")
+@org_required(Role.ADMIN)
+def redacted(document_id: int):
+    original = redaction.original_document(document_id, g.organisation.id)
+    if original is None:
+        abort(404)
+    application = original.submission.application
+    back = redirect(url_for(".show", org_slug=g.organisation.slug,
+                            application_id=application.id, _anchor=f"document-{original.id}"))
+    form = RedactedCopyForm()
+    upload = form.file.data if form.validate_on_submit() else None
+    if not upload or not getattr(upload, "filename", None):
+        flash(_("Choose the PDF file of the redacted copy."), "error")
+        return back
+    try:
+        checked = check_upload(upload.filename, upload.read(),
+                               max_bytes=current_app.config["UPLOAD_MAX_BYTES"])
+        redaction.attach_redacted_copy(original, application, checked, actor=current_user)
+    except DocumentError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return back
+    db.session.commit()
+    flash(_("The redacted copy is saved: reviewers see it until the identity is revealed."),
+          "success")
+    return back

@@ -63,10 +63,13 @@ def content_disposition(name: str) -> str:
     return value
 
 
-def document_response(document: Document) -> Response:
-    """The document's bytes as a download; the content must be loaded (undefer it)."""
+def document_response(document: Document, filename: str | None = None) -> Response:
+    """The document's bytes as a download; the content must be loaded (undefer it).
+
+    ``filename`` replaces the stored name (anonymised screening: no name in the file name).
+    """
     response = Response(document.content, mimetype=document.media_type)
-    response.headers["Content-Disposition"] = content_disposition(document.filename)
+    response.headers["Content-Disposition"] = content_disposition(filename or document.filename)
     response.headers["Content-Length"] = str(len(document.content))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

@@ -59,7 +59,9 @@ def _phone_pattern(phone: str) -> str | None:
         return None
     # The same digits whatever the separators: "06 12 34 56 78", "06.12.34.56.78", "+33 6...".
     tail = digits[-9:]
-    return r"[\s.\-/]*".join(re.escape(d) for d in tail)
+    # The national prefix ("0") or an international one ("+33 ", "0033 ", "+33 (0)") too.
+    prefix = r"(?:(?:\+|00)\d{1,3}[\s.\-/]*(?:\(0\)[\s.\-/]*)?|0[\s.\-/]*)?"
+    return prefix + r"[\s.\-/]*".join(re.escape(d) for d in tail)
 
 
 def mask_text(text: str, application: Application) -> str:
