@@ -69,10 +69,12 @@ def test_templates_list_every_kind_in_every_language(client, team, login):
     assert links == [
         f"{BASE}/modeles/{slug}/{lang}"
         for slug in ("accuse-de-reception", "accuse-de-reception-nouvel-envoi",
-                     "nouvelle-candidature", "candidature-retiree")
+                     "nouvelle-candidature", "candidature-retiree",
+                     "reponse-retenu", "reponse-non-retenu", "entretien-invitation",
+                     "entretien-modification", "entretien-annulation", "entretien-evaluateurs")
         for lang in ("fr", "en")
     ]
-    assert text(page).count("Default text") == 8
+    assert text(page).count("Default text") == 20
     assert "Application received: {{ posting_title }}" in html.unescape(page)
     assert text(page).count("Subject: the offer's subject line and the candidate's name") == 2
 

@@ -71,6 +71,39 @@ KINDS: dict[str, Kind] = {
         _l("Application withdrawn, to the offer's contacts"),
         ("candidate_name", "reference", "posting_title", "organisation_name", "backoffice_link"),
     ),
+    "answer.retained": Kind(
+        _l("Answer to a candidate who is hired"),
+        ("candidate_first_name", "candidate_last_name", "reference", "posting_title",
+         "organisation_name"),
+    ),
+    "answer.not_retained": Kind(
+        _l("Answer to a candidate who is not retained"),
+        ("candidate_first_name", "candidate_last_name", "reference", "posting_title",
+         "organisation_name", "reason"),
+    ),
+    "interview.invitation": Kind(
+        _l("Interview invitation, to the candidate"),
+        ("candidate_first_name", "candidate_last_name", "reference", "posting_title",
+         "organisation_name", "interview_day", "interview_time", "interview_duration",
+         "interview_place", "interview_video_url", "interview_note"),
+    ),
+    "interview.update": Kind(
+        _l("Interview changed, to the candidate"),
+        ("candidate_first_name", "candidate_last_name", "reference", "posting_title",
+         "organisation_name", "interview_day", "interview_time", "interview_duration",
+         "interview_place", "interview_video_url", "interview_note"),
+    ),
+    "interview.cancellation": Kind(
+        _l("Interview cancelled, to the candidate"),
+        ("candidate_first_name", "candidate_last_name", "reference", "posting_title",
+         "organisation_name", "interview_day", "interview_time"),
+    ),
+    "interview.reviewer": Kind(
+        _l("Interview invitation, change or cancellation, to the reviewers taking part"),
+        ("what", "candidate_name", "reference", "posting_title", "organisation_name",
+         "interview_day", "interview_time", "interview_duration", "interview_place",
+         "interview_video_url", "interview_note", "participants", "backoffice_link"),
+    ),
 }
 
 # URL segment of each kind in the template editor (French URLs).
@@ -79,6 +112,12 @@ KIND_SLUGS = {
     "application.acknowledgement_update": "accuse-de-reception-nouvel-envoi",
     "application.notification": "nouvelle-candidature",
     "application.withdrawn": "candidature-retiree",
+    "answer.retained": "reponse-retenu",
+    "answer.not_retained": "reponse-non-retenu",
+    "interview.invitation": "entretien-invitation",
+    "interview.update": "entretien-modification",
+    "interview.cancellation": "entretien-annulation",
+    "interview.reviewer": "entretien-evaluateurs",
 }
 KIND_BY_SLUG = {slug: kind for kind, slug in KIND_SLUGS.items()}
 
@@ -152,6 +191,42 @@ PLACEHOLDERS: dict[str, tuple[object, dict[str, str]]] = {
     ),
     "channel": (
         _l("How the application came: form, email or manual"), {"fr": "form", "en": "form"}
+    ),
+    "reason": (
+        _l("Why the candidate is not retained, as recorded (internal: the default template "
+           "does not use it)"),
+        {"fr": "Un autre profil a été préféré", "en": "Another candidate was preferred"},
+    ),
+    "interview_day": (
+        _l("The day of the interview"),
+        {"fr": "mardi 14\u00a0avril\u00a02026", "en": "Tuesday, April 14, 2026"},
+    ),
+    "interview_time": (
+        _l("The time the interview starts (the organisation's time zone)"),
+        {"fr": "14\u00a0h\u00a030", "en": "2:30\u00a0PM"},
+    ),
+    "interview_duration": (
+        _l("How long the interview lasts"), {"fr": "45\u00a0minutes", "en": "45 minutes"},
+    ),
+    "interview_place": (
+        _l("Where the interview takes place (may be empty)"),
+        {"fr": "12 rue des Lilas, 93200 Saint-Denis", "en": "12 rue des Lilas, 93200 Saint-Denis"},
+    ),
+    "interview_video_url": (
+        _l("The video call link (may be empty)"),
+        {"fr": "https://visio.example.org/entretien-42", "en": "https://visio.example.org/entretien-42"},
+    ),
+    "interview_note": (
+        _l("A note for the candidate (may be empty)"),
+        {"fr": "Merci de vous présenter à l’accueil.", "en": "Please ask at the front desk."},
+    ),
+    "what": (
+        _l("What happened: “invitation”, “update” or “cancellation” (for {% if %} blocks)"),
+        {"fr": "invitation", "en": "invitation"},
+    ),
+    "participants": (
+        _l("The reviewers taking part, one per line"),
+        {"fr": "- Camille Durand\n- Sami Benali", "en": "- Camille Durand\n- Sami Benali"},
     ),
 }
 

@@ -68,6 +68,10 @@ EVENT_LABELS = {
     "posting.unmark_filled": _l("No longer marked as filled"),
     "posting.archive": _l("Archived"),
     "posting.restore": _l("Restored"),
+    "posting.reviewer_add": _l("Reviewer added"),
+    "posting.reviewer_remove": _l("Reviewer removed"),
+    "posting.review_settings": _l("Review settings changed"),
+    "posting.criteria": _l("Scorecard changed"),
 }
 
 
@@ -242,6 +246,8 @@ def transition(posting_id: int):
         flash(_("Unknown status: nothing was changed."), "error")
         return back
     current = PostingStatus(posting.status)
+    if target == PostingStatus.ARCHIVED and not _unanswered_confirmed(posting):
+        return back
     try:
         services.transition(posting, target, actor=current_user)
     except services.TransitionError as error:
@@ -251,6 +257,22 @@ def transition(posting_id: int):
     db.session.commit()
     flash(str(ACTION_DONE[ACTIONS[(current, target)]]), "success")
     return back
+
+
+def _unanswered_confirmed(posting: Posting) -> bool:
+    """Archiving with candidates still waiting for an answer needs ``confirm_unanswered``."""
+    from flask_babel import ngettext
+
+    from tracker.review.answers import unanswered_count
+
+    waiting = unanswered_count(posting)
+    if not waiting or request.form.get("confirm_unanswered"):
+        return True
+    flash(ngettext("%(num)d candidate has not been answered yet. Tick the box to confirm that "
+                   "you archive the offer anyway; nothing was changed.",
+                   "%(num)d candidates have not been answered yet. Tick the box to confirm "
+                   "that you archive the offer anyway; nothing was changed.", waiting), "error")
+    return False
 
 
 @bp.post("/<int:posting_id>/dupliquer")
