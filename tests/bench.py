@@ -5,8 +5,10 @@ migrations (or on TEST_DATABASE_URL when set), the number of SQL statements and 
 wall-clock time of the public board, an offer page, the Atom feed, and the time to serve a
 PDF offer sheet and an organisation's booklet (capped at BOOKLET_MAX_OFFERS offers). PDFs are
 measured twice: "cached" (the usual case: served from the PDF cache, or 304) and "cold"
-(PDF_CACHE_ENABLED off, so every request renders). Figures are printed, not asserted: the
-tests guard the query counts; timings depend on the machine.
+(PDF_CACHE_ENABLED off, so every request renders). Then, for one offer with 3, 300 and 3,000
+applications, the back office of the review workflow: the offer's application list (plain,
+sorted by score, searched), an application page, the CSV and XLSX exports. Figures are
+printed, not asserted: the tests guard the query counts; timings depend on the machine.
 """
 
 from __future__ import annotations
@@ -112,7 +114,104 @@ def main() -> int:
 
                     downgrade(revision="base")
                 engine.dispose()
+    review_workflow()
     return 0
+
+
+# --- The review workflow: one offer with many applications --------------------------------
+
+APPLICATION_SIZES = (3, 300, 3000)
+
+
+def populate_applications(app, n: int):
+    """One published offer with ``n`` applications (bulk-inserted), an admin; returns ids."""
+    from datetime import timedelta
+
+    from tests import factories
+    from tracker.applications.models import Application, Candidate, Submission
+    from tracker.db import db, utcnow
+    from tracker.postings.models import PostingStatus
+    from tracker.review.stages import initial_stage
+
+    with app.app_context():
+        org = factories.organisation()
+        admin = factories.user(org)
+        posting = factories.posting(org, status=PostingStatus.PUBLISHED, actor=admin)
+        stage = initial_stage(org)
+        now = utcnow()
+        first_names = ("Léa", "Karim", "Sophie", "Thomas", "Awa", "Julien", "Inès", "Hugo")
+        db.session.execute(sa.insert(Candidate), [
+            {"organisation_id": org.id, "first_name": first_names[i % len(first_names)],
+             "last_name": f"Nom{i:05d}", "email": f"candidate{i}@example.com",
+             "phone": "06 00 00 00 00", "created_at": now, "updated_at": now}
+            for i in range(n)])
+        candidate_ids = db.session.scalars(
+            sa.select(Candidate.id).where(Candidate.organisation_id == org.id)
+            .order_by(Candidate.id)).all()
+        db.session.execute(sa.insert(Application), [
+            {"organisation_id": org.id, "posting_id": posting.id, "candidate_id": cid,
+             "reference": f"B{posting.id}-{i:06d}", "channel": "form", "locale": "fr",
+             "link_key": f"k{i}", "submitted_at": now - timedelta(minutes=i),
+             "last_submitted_at": now - timedelta(minutes=i), "consent_at": now,
+             "retain_until": now + timedelta(days=700), "stage_id": stage.id,
+             "stage_changed_at": now, "decision_reason": "", "review_count": i % 3,
+             "score": (1 + (i % 40) / 10) if i % 3 else None,
+             "created_at": now, "updated_at": now}
+            for i, cid in enumerate(candidate_ids)])
+        application_ids = db.session.scalars(
+            sa.select(Application.id).where(Application.posting_id == posting.id)).all()
+        db.session.execute(sa.insert(Submission), [
+            {"application_id": aid, "version": 1, "channel": "form", "message": "Bonjour",
+             "letter_text": "", "submitted_at": now} for aid in application_ids])
+        db.session.commit()
+        return org.slug, posting.id, application_ids[len(application_ids) // 2], admin.email
+
+
+def review_workflow() -> None:
+    from flask_migrate import upgrade
+
+    from tests import factories
+    from tracker import create_app
+    from tracker.db import db
+
+    print()
+    print(f"{'applications':>12} {'back-office page':<26} {'queries':>7} {'median ms':>10} "
+          f"{'bytes':>9}")
+    for n in APPLICATION_SIZES:
+        with tempfile.TemporaryDirectory() as tmp:
+            os.environ["TRACKER_INSTANCE_PATH"] = tmp
+            url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
+            app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+            with app.app_context():
+                upgrade()
+                engine = db.engine
+            org_slug, posting_id, application_id, email = populate_applications(app, n)
+            client = app.test_client()
+            response = client.post("/connexion", data={"email": email,
+                                                       "password": factories.PASSWORD})
+            assert response.status_code == 302
+            base = f"/gestion/{org_slug}"
+            pages = {
+                "applications list": f"{base}/offres/{posting_id}/candidatures",
+                "list by score": f"{base}/offres/{posting_id}/candidatures?{SORT_BY_SCORE}",
+                "list search": f"{base}/offres/{posting_id}/candidatures?q=nom00042",
+                "application page": f"{base}/candidatures/{application_id}",
+                "CSV export": f"{base}/offres/{posting_id}/candidatures.csv",
+                "XLSX export": f"{base}/offres/{posting_id}/candidatures.xlsx",
+            }
+            for name, path in pages.items():
+                queries, ms, size = measure(client, engine, path, runs=3 if n > 300 else RUNS)
+                print(f"{n:>12} {name:<26} {queries:>7} {ms:>10.1f} {size:>9}")
+            with app.app_context():
+                db.session.remove()
+                if engine.dialect.name == "postgresql":
+                    from flask_migrate import downgrade
+
+                    downgrade(revision="base")
+                engine.dispose()
+
+
+SORT_BY_SCORE = "tri=score"
 
 
 if __name__ == "__main__":
