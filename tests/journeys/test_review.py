@@ -97,7 +97,7 @@ def test_a_lead_reviews_schedules_rejects_and_answers(app, live_server, page, sh
     # The offer's dashboard: three applications, all to review by me.
     page.goto(f"{base}/offres/{world['posting']}/candidatures")
     listing = page.locator("main").inner_text()
-    for first, last, _address in CANDIDATES:
+    for _first, last, _address in CANDIDATES:
         assert last.upper() in listing.upper()
     page.screenshot(path=str(shots / "review-1-dashboard.png"), full_page=True)
 
