@@ -32,6 +32,8 @@ from tracker.postings.forms import LABELS, PostingForm, deadline_is_past
 from tracker.postings.models import Posting, PostingContact, PostingStatus
 from tracker.postings.rules import ACTIONS
 from tracker.review.access import posting_or_404, visible_postings
+from tracker.review.dashboard import to_review_counts
+from tracker.review.stages import pipeline
 
 bp = Blueprint("postings", __name__, url_prefix="/gestion/<org_slug>/offres")
 
@@ -125,6 +127,8 @@ def index():
         tabs=TABS,
         counts=services.status_counts(g.organisation, visible_postings(g.membership)),
         application_counts=services.application_counts(p.id for p in pagination.items),
+        to_review=to_review_counts([p.id for p in pagination.items], current_user.id,
+                                   pipeline(g.organisation)),
     )
 
 

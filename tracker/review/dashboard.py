@@ -26,6 +26,7 @@ from sqlalchemy.orm import joinedload
 from tracker.applications.models import Application, Candidate, Channel
 from tracker.board.search import contains_folded, fold
 from tracker.db import db
+from tracker.review.access import reviewed_posting_ids
 from tracker.postings.models import Posting
 from tracker.review.models import SCORE_MAX, SCORE_MIN, Review, Stage, StageKind
 
@@ -328,3 +329,22 @@ def _ordered_rows(posting: Posting, params: ListParams, user_id: int,
     query = applications_query(posting, params, user_id, stages, ids_only=True)
     flag = sa.case((to_review_clause(user_id, stages), True), else_=False)
     return [(row[0], bool(row[1])) for row in db.session.execute(query.add_columns(flag))]
+
+
+def to_review_counts(posting_ids, user_id: int, stages: list[Stage]) -> dict[int, int]:
+    """For the offers list: how many applications I still have to review, per offer I review.
+
+    One grouped query for the page; offers I do not review (an admin looking around) are left
+    out, so their rows show no reminder.
+    """
+    ids = list(posting_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Application.posting_id, sa.func.count(Application.id))
+        .where(Application.posting_id.in_(ids),
+               Application.posting_id.in_(reviewed_posting_ids(user_id)),
+               to_review_clause(user_id, stages))
+        .group_by(Application.posting_id)
+    ).all()
+    return {posting_id: count for posting_id, count in rows}
