@@ -41,6 +41,34 @@ def counting(engine):
         sa.event.remove(engine, "before_cursor_execute", before)
 
 
+@contextmanager
+def bench_app():
+    """A throw-away app whose database the migrations build; yields (app, engine).
+
+    SQLite in a temporary directory, or TEST_DATABASE_URL (emptied again afterwards).
+    """
+    from flask_migrate import downgrade, upgrade
+
+    from tracker import create_app
+    from tracker.db import db
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TRACKER_INSTANCE_PATH"] = tmp
+        url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
+        app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade()
+            engine = db.engine
+        try:
+            yield app, engine
+        finally:
+            with app.app_context():
+                db.session.remove()
+                if engine.dialect.name == "postgresql":
+                    downgrade(revision="base")
+                engine.dispose()
+
+
 def measure(client, engine, url: str, runs: int = RUNS) -> tuple[int, float, int]:
     client.get(url)  # warm caches (templates, translations)
     with counting(engine) as count:
@@ -72,20 +100,9 @@ def populate(app, n: int):
 
 
 def main() -> int:
-    from flask_migrate import upgrade
-
-    from tracker import create_app
-    from tracker.db import db
-
     print(f"{'offers':>7} {'page':<22} {'queries':>7} {'median ms':>10} {'bytes':>9}")
     for n in SIZES:
-        with tempfile.TemporaryDirectory() as tmp:
-            os.environ["TRACKER_INSTANCE_PATH"] = tmp
-            url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
-            app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
-            with app.app_context():
-                upgrade()
-                engine = db.engine
+        with bench_app() as (app, engine):
             detail, org_slug = populate(app, n)
             client = app.test_client()
             pages = {
@@ -107,13 +124,6 @@ def main() -> int:
                 queries, ms, size = measure(client, engine, path, runs=COLD_RUNS)
                 print(f"{n:>7} {name:<22} {queries:>7} {ms:>10.1f} {size:>9}")
             app.config["PDF_CACHE_ENABLED"] = True
-            with app.app_context():
-                db.session.remove()
-                if engine.dialect.name == "postgresql":
-                    from flask_migrate import downgrade
-
-                    downgrade(revision="base")
-                engine.dispose()
     review_workflow()
     return 0
 
@@ -168,23 +178,13 @@ def populate_applications(app, n: int):
 
 
 def review_workflow() -> None:
-    from flask_migrate import upgrade
-
     from tests import factories
-    from tracker import create_app
-    from tracker.db import db
 
     print()
     print(f"{'applications':>12} {'back-office page':<26} {'queries':>7} {'median ms':>10} "
           f"{'bytes':>9}")
     for n in APPLICATION_SIZES:
-        with tempfile.TemporaryDirectory() as tmp:
-            os.environ["TRACKER_INSTANCE_PATH"] = tmp
-            url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp}/bench.db"
-            app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
-            with app.app_context():
-                upgrade()
-                engine = db.engine
+        with bench_app() as (app, engine):
             org_slug, posting_id, application_id, email = populate_applications(app, n)
             client = app.test_client()
             response = client.post("/connexion", data={"email": email,
@@ -202,13 +202,6 @@ def review_workflow() -> None:
             for name, path in pages.items():
                 queries, ms, size = measure(client, engine, path, runs=3 if n > 300 else RUNS)
                 print(f"{n:>12} {name:<26} {queries:>7} {ms:>10.1f} {size:>9}")
-            with app.app_context():
-                db.session.remove()
-                if engine.dialect.name == "postgresql":
-                    from flask_migrate import downgrade
-
-                    downgrade(revision="base")
-                engine.dispose()
 
 
 SORT_BY_SCORE = "tri=score"

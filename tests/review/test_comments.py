@@ -2,51 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from tests import factories
-from tracker.accounts.models import Role
+from tests.review.conftest import EN, ReviewWorld
+from tracker.accounts.models import User
 from tracker.audit.models import Event
 from tracker.db import db, utcnow
-from tracker.postings.models import PostingStatus
 from tracker.review.models import Comment
-
-EN = {"Accept-Language": "en"}
 
 
 @dataclass
-class World:
-    org: str
-    admin: str
-    lead: str
-    second_lead: str
-    idle_lead: str
-    application_id: int
+class World(ReviewWorld):
     comment_id: int  # by the second lead
 
 
 @pytest.fixture
-def world(app) -> World:
+def world(app, review_world) -> World:
+    base = review_world()
     with app.app_context():
-        org = factories.organisation()
-        admin = factories.user(org, Role.ADMIN, name="Alice Admin")
-        lead = factories.user(org, Role.LEAD, name="Louis Lead")
-        second = factories.user(org, Role.LEAD, name="Samia Second")
-        idle = factories.user(org, Role.LEAD, name="Ivan Idle")
-        posting = factories.posting(org, status=PostingStatus.PUBLISHED, actor=admin)
-        factories.reviewer(posting, lead)
-        factories.reviewer(posting, second)
-        application = factories.application(posting)
-        comment = Comment(application_id=application.id, author_id=second.id,
+        second = db.session.scalar(sa.select(User.id).where(User.email == base.second_lead))
+        comment = Comment(application_id=base.application_id, author_id=second,
                           body="Premier avis", created_at=utcnow() - timedelta(hours=1))
         db.session.add(comment)
         db.session.commit()
-        return World(org.slug, admin.email, lead.email, second.email, idle.email,
-                     application.id, comment.id)
+        return World(**asdict(base), comment_id=comment.id)
 
 
 def _base(world: World) -> str:
@@ -141,12 +125,8 @@ def test_comment_of_another_application_is_404(app, client, login, world):
     assert _count(app) == 1
 
 
-def test_member_of_another_organisation_gets_404(app, client, login, world):
-    with app.app_context():
-        other = factories.organisation()
-        outsider = factories.user(other, Role.ADMIN)
-        db.session.commit()
-        other_slug, email = other.slug, outsider.email
+def test_member_of_another_organisation_gets_404(app, client, login, world, outsider):
+    other_slug, email = outsider
     login(email)
     assert client.post(f"/gestion/{other_slug}/candidatures/{world.application_id}/commentaires",
                        data={"body": "Hi"}).status_code == 404

@@ -2,69 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
-from tests import factories
-from tracker.accounts.models import Role
+from tests.review.conftest import EN, ReviewWorld
 from tracker.applications.models import Application
 from tracker.audit.models import Event
 from tracker.db import db
-from tracker.postings.models import Posting, PostingStatus
+from tracker.postings.models import Posting
 from tracker.review import scoring
 from tracker.review.models import Review
 
-EN = {"Accept-Language": "en"}
-
-
-@dataclass
-class World:
-    org: str
-    admin: str
-    lead: str
-    second_lead: str
-    idle_lead: str
-    posting_id: int
-    application_id: int
-    criteria: list[int]
-
-
 @pytest.fixture
-def world(app) -> World:
-    with app.app_context():
-        org = factories.organisation()
-        admin = factories.user(org, Role.ADMIN, name="Alice Admin")
-        lead = factories.user(org, Role.LEAD, name="Louis Lead")
-        second = factories.user(org, Role.LEAD, name="Samia Second")
-        idle = factories.user(org, Role.LEAD, name="Ivan Idle")
-        posting = factories.posting(org, status=PostingStatus.PUBLISHED, actor=admin)
-        factories.reviewer(posting, lead)
-        factories.reviewer(posting, second)
-        application = factories.application(posting)
-        criteria = [c.id for c in scoring.criteria(posting)]
-        db.session.commit()
-        return World(org.slug, admin.email, lead.email, second.email, idle.email, posting.id,
-                     application.id, criteria)
+def world(review_world) -> ReviewWorld:
+    return review_world()
 
 
-def _url(world: World, application_id: int | None = None) -> str:
+def _url(world: ReviewWorld, application_id: int | None = None) -> str:
     return f"/gestion/{world.org}/candidatures/{application_id or world.application_id}/evaluation"
 
 
-def _page(world: World) -> str:
+def _page(world: ReviewWorld) -> str:
     return f"/gestion/{world.org}/candidatures/{world.application_id}"
 
 
-def _review(client, world: World, scores: dict[int, str], recommendation="yes", comment=""):
+def _review(client, world: ReviewWorld, scores: dict[int, str], recommendation="yes", comment=""):
     data = {f"score_{cid}": value for cid, value in scores.items()}
     data.update(recommendation=recommendation, comment=comment)
     return client.post(_url(world), data=data, headers=EN)
 
 
-def _application(app, world: World) -> Application:
+def _application(app, world: ReviewWorld) -> Application:
     with app.app_context():
         item = db.session.get(Application, world.application_id)
         db.session.expunge(item)
@@ -145,12 +115,8 @@ def test_lead_of_another_offer_gets_404(app, client, login, world):
     assert client.get(_url(world)).status_code == 404
 
 
-def test_member_of_another_organisation_gets_404(app, client, login, world):
-    with app.app_context():
-        other = factories.organisation()
-        outsider = factories.user(other, Role.ADMIN)
-        db.session.commit()
-        other_slug, email = other.slug, outsider.email
+def test_member_of_another_organisation_gets_404(app, client, login, world, outsider):
+    other_slug, email = outsider
     login(email)
     assert client.post(f"/gestion/{other_slug}/candidatures/{world.application_id}/evaluation",
                        data={"recommendation": "yes"}).status_code == 404
@@ -168,7 +134,7 @@ def test_admin_reviews_any_offer_of_the_organisation(app, client, login, world):
 # --- Hidden reviews --------------------------------------------------------------------------
 
 
-def _second_lead_reviews(app, world: World) -> None:
+def _second_lead_reviews(app, world: ReviewWorld) -> None:
     with app.app_context():
         from tracker.accounts.models import User
 
@@ -176,6 +142,12 @@ def _second_lead_reviews(app, world: World) -> None:
         item = db.session.get(Application, world.application_id)
         scoring.save_review(item, second, scores={world.criteria[0]: 1},
                             recommendation="no", comment="Avis-secret-de-Samia")
+        db.session.commit()
+
+
+def _show_reviews_to_all(app, world: ReviewWorld) -> None:
+    with app.app_context():
+        db.session.get(Posting, world.posting_id).reviews_hidden_until_own = False
         db.session.commit()
 
 
@@ -202,9 +174,7 @@ def test_others_reviews_hidden_until_i_review(app, client, login, world, url):
 
 
 def test_others_reviews_visible_when_the_offer_does_not_hide_them(app, client, login, world):
-    with app.app_context():
-        db.session.get(Posting, world.posting_id).reviews_hidden_until_own = False
-        db.session.commit()
+    _show_reviews_to_all(app, world)
     _second_lead_reviews(app, world)
     login(world.lead)
     page = client.get(_page(world), headers=EN).get_data(as_text=True)
@@ -214,9 +184,7 @@ def test_others_reviews_visible_when_the_offer_does_not_hide_them(app, client, l
 
 
 def test_review_comment_is_escaped_and_keeps_line_breaks(app, client, login, world):
-    with app.app_context():
-        db.session.get(Posting, world.posting_id).reviews_hidden_until_own = False
-        db.session.commit()
+    _show_reviews_to_all(app, world)
     login(world.second_lead)
     _review(client, world, {}, "yes", "Ligne une\n<script>alert(1)</script>")
     client.post("/deconnexion")

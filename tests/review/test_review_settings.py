@@ -2,56 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from tests import factories
+from tests.review.conftest import EN, ReviewWorld
 from tracker.accounts.models import Role, User
 from tracker.applications.models import Application
 from tracker.audit.models import Event
 from tracker.db import db
-from tracker.postings.models import Posting, PostingStatus
+from tracker.postings.models import Posting
 from tracker.review import scoring
 from tracker.review.models import Criterion, PostingReviewer, Stage
 
-EN = {"Accept-Language": "en"}
-
-
-@dataclass
-class World:
-    org: str
-    admin: str
-    lead: str
-    member_id: int
-    posting_id: int
-    application_id: int
-    criteria: list[int]
-
-
 @pytest.fixture
-def world(app) -> World:
-    with app.app_context():
-        org = factories.organisation()
-        admin = factories.user(org, Role.ADMIN, name="Alice Admin")
-        lead = factories.user(org, Role.LEAD, name="Louis Lead")
-        member = factories.user(org, Role.LEAD, name="Mona Member")
-        posting = factories.posting(org, status=PostingStatus.PUBLISHED, actor=admin)
-        factories.reviewer(posting, lead)
-        application = factories.application(posting)
-        criteria = [c.id for c in scoring.criteria(posting)]
-        db.session.commit()
-        return World(org.slug, admin.email, lead.email, member.id, posting.id, application.id,
-                     criteria)
+def world(review_world) -> ReviewWorld:
+    """One reviewer (the lead); "Mona Member" is a lead who does not review the offer."""
+    return review_world(second_lead=False, idle_name="Mona Member")
 
 
-def _base(world: World) -> str:
+def _base(world: ReviewWorld) -> str:
     return f"/gestion/{world.org}/offres/{world.posting_id}"
 
 
-def _settings_data(app, world: World, **changes) -> dict:
+def _settings_data(app, world: ReviewWorld, **changes) -> dict:
     """The settings form as the page sends it, unchanged, then ``changes`` applied."""
     with app.app_context():
         posting = db.session.get(Posting, world.posting_id)
@@ -82,7 +58,7 @@ def test_lead_gets_403_on_admin_pages(app, client, login, world, path):
 def test_lead_gets_403_on_admin_actions(app, client, login, world):
     login(world.lead)
     base = _base(world)
-    assert client.post(f"{base}/evaluateurs/{world.member_id}/retirer").status_code == 403
+    assert client.post(f"{base}/evaluateurs/{world.idle_lead_id}/retirer").status_code == 403
     assert client.post(f"{base}/evaluation/criteres", data={"name": "X"}).status_code == 403
     assert client.post(f"{base}/evaluation/criteres/{world.criteria[0]}/supprimer",
                        data={"confirm": "yes"}).status_code == 403
@@ -109,13 +85,13 @@ def test_reviewers_page_lists_and_adds(app, client, login, world):
     login(world.admin)
     page = client.get(_base(world) + "/evaluateurs", headers=EN).get_data(as_text=True)
     assert "Louis Lead" in page
-    assert f'<option value="{world.member_id}">Mona Member' in page
-    response = client.post(_base(world) + "/evaluateurs", data={"user_id": world.member_id},
+    assert f'<option value="{world.idle_lead_id}">Mona Member' in page
+    response = client.post(_base(world) + "/evaluateurs", data={"user_id": world.idle_lead_id},
                            headers=EN, follow_redirects=True)
     assert "Mona Member now reviews this offer." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(PostingReviewer.active).where(
-            PostingReviewer.user_id == world.member_id)) is True
+            PostingReviewer.user_id == world.idle_lead_id)) is True
 
 
 def test_remove_then_add_again_reactivates(app, client, login, world):
@@ -167,7 +143,7 @@ def test_adding_a_member_of_another_organisation_is_refused(app, client, login, 
 
 def test_removing_someone_who_does_not_review_says_so(app, client, login, world):
     login(world.admin)
-    response = client.post(f"{_base(world)}/evaluateurs/{world.member_id}/retirer",
+    response = client.post(f"{_base(world)}/evaluateurs/{world.idle_lead_id}/retirer",
                            headers=EN, follow_redirects=True)
     assert "This member does not review this offer." in response.get_data(as_text=True)
 
@@ -225,13 +201,19 @@ def test_settings_refuse_a_final_or_foreign_reveal_stage(app, client, login, wor
         assert db.session.get(Posting, world.posting_id).anonymised is False
 
 
-def test_weight_change_recomputes_scores(app, client, login, world):
+def _admin_reviews(app, world: ReviewWorld) -> None:
+    """The admin scores the application: 5 on the first criterion, 1 on the second."""
     c1, c2, _c3, _c4 = world.criteria
     with app.app_context():
         admin = db.session.scalar(sa.select(User).where(User.email == world.admin))
         item = db.session.get(Application, world.application_id)
         scoring.save_review(item, admin, scores={c1: 5, c2: 1}, recommendation="yes")
         db.session.commit()
+
+
+def test_weight_change_recomputes_scores(app, client, login, world):
+    c1 = world.criteria[0]
+    _admin_reviews(app, world)
     login(world.admin)
     response = client.post(_base(world) + "/evaluation",
                            data=_settings_data(app, world, **{"criteria-0-weight": "3"}))
@@ -317,12 +299,8 @@ def test_delete_criterion_without_scores(app, client, login, world):
 
 
 def test_delete_criterion_with_scores_asks_for_confirmation(app, client, login, world):
-    c1, c2, _c3, _c4 = world.criteria
-    with app.app_context():
-        admin = db.session.scalar(sa.select(User).where(User.email == world.admin))
-        item = db.session.get(Application, world.application_id)
-        scoring.save_review(item, admin, scores={c1: 5, c2: 1}, recommendation="yes")
-        db.session.commit()
+    c2 = world.criteria[1]
+    _admin_reviews(app, world)
     login(world.admin)
     url = f"{_base(world)}/evaluation/criteres/{c2}/supprimer"
     response = client.post(url, headers=EN)

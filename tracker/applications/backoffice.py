@@ -33,7 +33,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlalchemy.orm import joinedload, selectinload, undefer
+from sqlalchemy.orm import joinedload, undefer
 from wtforms import BooleanField
 from wtforms.validators import DataRequired
 
@@ -48,7 +48,12 @@ from tracker.db import db, paginate
 from tracker.i18n.formatting import format_clock, format_day
 from tracker.postings.models import Posting
 from tracker.review import anonymity, dashboard
-from tracker.review.access import application_for_member, posting_or_404, visible_postings
+from tracker.review.access import (
+    application_for_member,
+    application_page_options,
+    posting_or_404,
+    visible_postings,
+)
 from tracker.review.stages import REJECTION_REASONS, pipeline
 
 bp = Blueprint("applications_admin", __name__, url_prefix="/gestion/<org_slug>")
@@ -149,14 +154,7 @@ def score_text(score: Decimal | float | None) -> str:
 
 def application_in_organisation(organisation: Organisation, application_id: int):
     """The application if the member may see its offer (tracker.review.access), else None."""
-    return application_for_member(
-        application_id,
-        joinedload(Application.candidate),
-        joinedload(Application.posting),
-        joinedload(Application.stage),
-        selectinload(Application.submissions).selectinload(Submission.documents)
-        .selectinload(Document.redacted_copy),
-    )
+    return application_for_member(application_id, *application_page_options())
 
 
 def other_applications(application: Application) -> list[Application]:

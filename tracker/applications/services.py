@@ -39,7 +39,7 @@ from tracker.applications.models import (
 from tracker.audit.services import record_event
 from tracker.db import db, utcnow
 from tracker.mail.services import queue_message
-from tracker.mail.templates import document_lines, render_email
+from tracker.mail.templates import candidate_context, document_lines, render_email
 from tracker.postings.display import deadline_text
 from tracker.postings.models import ContactRole, Posting, PostingStatus
 
@@ -347,11 +347,7 @@ def queue_acknowledgement(result: SubmissionResult, *, locale: str):
     kind = KIND_ACKNOWLEDGEMENT_UPDATE if result.is_new_version else KIND_ACKNOWLEDGEMENT
     with force_locale(locale):
         context = {
-            "candidate_first_name": candidate.first_name,
-            "candidate_last_name": candidate.last_name,
-            "reference": application.reference,
-            "posting_title": posting.title,
-            "organisation_name": organisation.name,
+            **candidate_context(application),
             "deadline": deadline_text(posting, locale),
             "private_link": private_link(result.token),
             "answer_promise": "yes" if posting.answer_promise else "",

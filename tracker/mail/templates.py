@@ -18,7 +18,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -29,6 +29,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from tracker.db import db
 from tracker.mail.models import MessageTemplate
 
+if TYPE_CHECKING:
+    from tracker.applications.models import Application
+
 log = logging.getLogger(__name__)
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
@@ -36,6 +39,24 @@ LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
 SUBJECT_MAX_LENGTH = 300
 BODY_MAX_LENGTH = 20000
+
+
+# The placeholders of every email to a candidate about their application
+# (candidate_context() gives their values).
+CANDIDATE_PLACEHOLDERS = ("candidate_first_name", "candidate_last_name", "reference",
+                          "posting_title", "organisation_name")
+
+
+def candidate_context(application: Application) -> dict[str, str]:
+    """The values of CANDIDATE_PLACEHOLDERS for ``application``."""
+    candidate = application.candidate
+    return {
+        "candidate_first_name": candidate.first_name,
+        "candidate_last_name": candidate.last_name,
+        "reference": application.reference,
+        "posting_title": application.posting.title,
+        "organisation_name": application.organisation.name,
+    }
 
 
 class Kind(NamedTuple):
@@ -50,13 +71,11 @@ class Kind(NamedTuple):
 KINDS: dict[str, Kind] = {
     "application.acknowledgement": Kind(
         _l("Acknowledgement to the candidate"),
-        ("candidate_first_name", "candidate_last_name", "reference", "posting_title",
-         "organisation_name", "deadline", "private_link", "answer_promise"),
+        (*CANDIDATE_PLACEHOLDERS, "deadline", "private_link", "answer_promise"),
     ),
     "application.acknowledgement_update": Kind(
         _l("Acknowledgement of a new version of an application"),
-        ("candidate_first_name", "candidate_last_name", "reference", "posting_title",
-         "organisation_name", "deadline", "private_link", "version", "answer_promise"),
+        (*CANDIDATE_PLACEHOLDERS, "deadline", "private_link", "version", "answer_promise"),
     ),
     "application.notification": Kind(
         _l("New application, to the offer's contacts"),
@@ -73,30 +92,25 @@ KINDS: dict[str, Kind] = {
     ),
     "answer.retained": Kind(
         _l("Answer to a candidate who is hired"),
-        ("candidate_first_name", "candidate_last_name", "reference", "posting_title",
-         "organisation_name"),
+        CANDIDATE_PLACEHOLDERS,
     ),
     "answer.not_retained": Kind(
         _l("Answer to a candidate who is not retained"),
-        ("candidate_first_name", "candidate_last_name", "reference", "posting_title",
-         "organisation_name", "reason"),
+        (*CANDIDATE_PLACEHOLDERS, "reason"),
     ),
     "interview.invitation": Kind(
         _l("Interview invitation, to the candidate"),
-        ("candidate_first_name", "candidate_last_name", "reference", "posting_title",
-         "organisation_name", "interview_day", "interview_time", "interview_duration",
+        (*CANDIDATE_PLACEHOLDERS, "interview_day", "interview_time", "interview_duration",
          "interview_place", "interview_video_url", "interview_note"),
     ),
     "interview.update": Kind(
         _l("Interview changed, to the candidate"),
-        ("candidate_first_name", "candidate_last_name", "reference", "posting_title",
-         "organisation_name", "interview_day", "interview_time", "interview_duration",
+        (*CANDIDATE_PLACEHOLDERS, "interview_day", "interview_time", "interview_duration",
          "interview_place", "interview_video_url", "interview_note"),
     ),
     "interview.cancellation": Kind(
         _l("Interview cancelled, to the candidate"),
-        ("candidate_first_name", "candidate_last_name", "reference", "posting_title",
-         "organisation_name", "interview_day", "interview_time"),
+        (*CANDIDATE_PLACEHOLDERS, "interview_day", "interview_time"),
     ),
     "interview.reviewer": Kind(
         _l("Interview invitation, change or cancellation, to the reviewers taking part"),

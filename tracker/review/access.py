@@ -15,9 +15,10 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from flask import abort, g
+from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.accounts.models import Membership, Role, User
-from tracker.applications.models import Application
+from tracker.applications.models import Application, Document, Submission
 from tracker.db import db
 from tracker.postings.models import Posting, PostingContact
 from tracker.review.models import PostingReviewer
@@ -90,6 +91,18 @@ def application_or_404(application_id: int, *options) -> Application:
     if application is None:
         abort(404)
     return application
+
+
+def application_page_options() -> tuple:
+    """Loader options for showing an application whole (its page, its dossier): candidate,
+    offer, stage, and every version's documents with their redacted copies."""
+    return (
+        joinedload(Application.candidate),
+        joinedload(Application.posting),
+        joinedload(Application.stage),
+        selectinload(Application.submissions).selectinload(Submission.documents)
+        .selectinload(Document.redacted_copy),
+    )
 
 
 # --- Reviewers of an offer ------------------------------------------------------------------

@@ -30,6 +30,7 @@ from tracker.mail.templates import (
     BODY_MAX_LENGTH,
     KINDS,
     SUBJECT_MAX_LENGTH,
+    candidate_context,
     normalise_locale,
     one_line,
     render_email,
@@ -55,15 +56,10 @@ def answer_context(application: Application, locale: str) -> dict[str, str]:
     """The placeholders of the answer emails for ``application``."""
     from tracker.review.stages import REJECTION_REASONS
 
-    candidate, posting = application.candidate, application.posting
     with force_locale(locale):
         reason = REJECTION_REASONS.get(application.decision_reason or "")
         return {
-            "candidate_first_name": candidate.first_name,
-            "candidate_last_name": candidate.last_name,
-            "reference": application.reference,
-            "posting_title": posting.title,
-            "organisation_name": application.organisation.name,
+            **candidate_context(application),
             "reason": str(reason) if reason is not None else "",
         }
 

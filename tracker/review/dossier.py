@@ -45,6 +45,8 @@ from tracker.db import db, utcnow
 from tracker.i18n.formatting import format_clock, format_day
 from tracker.pdf import services as pdf
 from tracker.postings.models import Posting
+from tracker.review.access import application_page_options
+from tracker.review import scoring
 from tracker.review.scoring import others_hidden
 from tracker.review.anonymity import candidate_label, is_masked, mask_text, viewable_document
 from tracker.review.exports import CHANNEL_LABELS, DECISION_LABELS, ascii_slug
@@ -139,8 +141,8 @@ class ApplicationDossier:
 def build_dossier(application: Application, viewer: User | None) -> ApplicationDossier:
     """Everything the summary of ``application`` shows to ``viewer``."""
     masked = is_masked(application)
-    criteria = posting_criteria(application.posting)
-    reviews = application_reviews(application)
+    criteria = scoring.criteria(application.posting)
+    reviews = scoring.application_reviews(application)
     mine = next((r for r in reviews if viewer and r.reviewer_id == viewer.id), None)
     hidden = others_hidden(application.posting, mine)  # the page's rule (review.scoring)
     visible = [] if hidden else reviews
@@ -278,33 +280,8 @@ def load_application(application_id: int) -> Application | None:
     """An application with what its dossier needs (callers check access first)."""
     return db.session.scalar(
         sa.select(Application).where(Application.id == application_id)
-        .options(*application_options())
+        .options(*application_page_options())
     )
-
-
-def application_options() -> tuple:
-    return (
-        joinedload(Application.candidate),
-        joinedload(Application.stage),
-        joinedload(Application.posting),
-        selectinload(Application.submissions).selectinload(Submission.documents)
-        .selectinload(Document.redacted_copy),
-    )
-
-
-def posting_criteria(posting: Posting) -> list[Criterion]:
-    return list(db.session.scalars(
-        sa.select(Criterion).where(Criterion.posting_id == posting.id)
-        .order_by(Criterion.position, Criterion.id)
-    ))
-
-
-def application_reviews(application: Application) -> list[Review]:
-    return list(db.session.scalars(
-        sa.select(Review).where(Review.application_id == application.id)
-        .options(joinedload(Review.reviewer), selectinload(Review.scores))
-        .order_by(Review.created_at, Review.id)
-    ))
 
 
 def application_comments(application: Application) -> list[Comment]:
@@ -337,7 +314,7 @@ def shortlist(posting: Posting, limit: int | None = None) -> tuple[list[Applicat
             Stage.organisation_id == posting.organisation_id, Stage.kind == StageKind.OPEN)),
     )
     applications = list(db.session.scalars(
-        sa.select(Application).where(*where).options(*application_options())
+        sa.select(Application).where(*where).options(*application_page_options())
         .order_by(Application.score.desc().nulls_last(), Application.review_count.desc(),
                   Application.submitted_at, Application.id)
         .limit(limit)

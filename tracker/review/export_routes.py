@@ -13,7 +13,7 @@ from flask_login import current_user
 from tracker.accounts.rules import org_required
 from tracker.review import dossier as dossiers
 from tracker.review import exports
-from tracker.review.access import application_or_404, posting_or_404
+from tracker.review.access import application_or_404, application_page_options, posting_or_404
 
 bp = Blueprint("exports", __name__, url_prefix="/gestion/<org_slug>")
 
@@ -49,7 +49,7 @@ def xlsx(posting_id: int):
 @bp.get("/candidatures/<int:application_id>/dossier.pdf")
 @org_required()
 def dossier(application_id: int):
-    application = application_or_404(application_id, *dossiers.application_options())
+    application = application_or_404(application_id, *application_page_options())
     content = dossiers.application_dossier_pdf(application, current_user)
     return attachment(content, "application/pdf", dossiers.dossier_filename(application))
 

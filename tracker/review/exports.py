@@ -37,6 +37,7 @@ from tracker.accounts.models import User
 from tracker.applications.models import Application, Channel
 from tracker.db import db
 from tracker.postings.models import Posting
+from tracker.review import scoring
 from tracker.review.anonymity import is_masked
 from tracker.review.models import Criterion, Decision, Recommendation, Review, ReviewScore
 from tracker.review.stages import REJECTION_REASONS
@@ -74,7 +75,7 @@ class ExportTable:
 
 def export_table(posting: Posting, viewer: User | None) -> ExportTable:
     """The offer's applications as a table (newest first), for ``viewer``."""
-    criteria = offer_criteria(posting)
+    criteria = scoring.criteria(posting)
     applications = offer_applications(posting)
     ids = [a.id for a in applications]
     means = criterion_means(ids)
@@ -159,13 +160,6 @@ def local(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
 
 
 # --- The queries (a fixed number whatever the number of applications) ---------------------------
-
-
-def offer_criteria(posting: Posting) -> list[Criterion]:
-    return list(db.session.scalars(
-        sa.select(Criterion).where(Criterion.posting_id == posting.id)
-        .order_by(Criterion.position, Criterion.id)
-    ))
 
 
 def offer_applications(posting: Posting) -> list[Application]:

@@ -38,7 +38,7 @@ from tracker.mail.services import (
     mail_domain,
     queue_message,
 )
-from tracker.mail.templates import normalise_locale, render_email
+from tracker.mail.templates import candidate_context, normalise_locale, render_email
 from tracker.review import anonymity, ics
 from tracker.review.access import reviewers
 from tracker.review.answers import clean_text
@@ -251,11 +251,7 @@ def _tell_candidate(interview: Interview, application: Application, what: str) -
     cancelled = interview.status == InterviewStatus.CANCELLED
     with force_locale(locale):
         context = {
-            "candidate_first_name": candidate.first_name,
-            "candidate_last_name": candidate.last_name,
-            "reference": application.reference,
-            "posting_title": posting.title,
-            "organisation_name": organisation.name,
+            **candidate_context(application),
             **_when_values(interview, organisation.timezone, locale),
         }
         rendered = render_email(organisation, kind, locale, context)
