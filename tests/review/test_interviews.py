@@ -186,7 +186,8 @@ def test_masked_candidate_stays_hidden_from_reviewers(app):
         for text in (to_lead.subject, to_lead.body_text, to_lead.body_html, ics_text):
             assert "Léa" not in text and "Martin" not in text and "MARTIN" not in text
             assert "lea.martin" not in text and "06 12 34" not in text
-        assert f"Candidate {application.reference}" in to_lead.subject
+        # The reviewers' emails speak the organisation's language (French by default).
+        assert f"Candidat·e {application.reference}" in to_lead.subject
         # The candidate's own invitation carries their name.
         [to_candidate] = _messages(application.id, "interview.invitation")
         assert "Léa Martin" in to_candidate.body_text

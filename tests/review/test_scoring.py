@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from tests import factories
 from tracker.accounts.models import Role
@@ -142,7 +143,7 @@ def test_scores_out_of_range_or_of_another_offer_are_ignored(app):
 def test_recommendation_is_required(app):
     with app.app_context():
         _org, admin, _lead, _posting, application = _world()
-        with pytest.raises(scoring.ScoringError, match="recommendation"):
+        with force_locale("en"), pytest.raises(scoring.ScoringError, match="recommendation"):
             scoring.save_review(application, admin, scores={}, recommendation="")
 
 
@@ -150,7 +151,7 @@ def test_withdrawn_application_cannot_be_reviewed(app):
     with app.app_context():
         _org, admin, _lead, _posting, application = _world()
         application.withdrawn_at = application.submitted_at
-        with pytest.raises(scoring.ScoringError, match="withdrawn"):
+        with force_locale("en"), pytest.raises(scoring.ScoringError, match="withdrawn"):
             scoring.save_review(application, admin, scores={}, recommendation="yes")
         assert db.session.scalar(sa.select(sa.func.count(Review.id))) == 0
 
@@ -261,7 +262,7 @@ def test_add_and_remove_reviewers(app):
         db.session.commit()
         assert [r.user.id for r in scoring.reviewer_rows(posting)] == [lead.id]
         assert lead not in scoring.addable_members(posting)
-        with pytest.raises(scoring.ScoringError, match="already"):
+        with force_locale("en"), pytest.raises(scoring.ScoringError, match="already"):
             scoring.add_reviewer(posting, lead.id, actor=admin)
         with pytest.raises(scoring.ScoringError):
             scoring.add_reviewer(posting, outsider.id, actor=admin)
