@@ -247,7 +247,7 @@ def test_bulk_ignores_and_counts_foreign_ids(app, client, login):
     with client.session_transaction() as session:
         flashed = [str(m) for _c, m in session.get("_flashes", [])]
     assert "1 application moved to “Shortlisted”." in flashed
-    assert "2 refused: 2 selected applications are not of this offer." in flashed
+    assert "2 refused: 2 selected applications are not from this offer." in flashed
     assert state(app, world.apps[0])[0] == "shortlisted"
     assert state(app, other.apps[0])[0] == "received"
     assert state(app, second_offer_app)[0] == "received"

@@ -217,8 +217,8 @@ def _refused_message(result: service.BulkResult, refused: int) -> str:
         by_reason[why].append(application.reference)
     parts = [f"{why} ({', '.join(refs)})" for why, refs in by_reason.items()]
     if result.missing:
-        parts.append(ngettext("%(num)d selected application is not one of this offer.",
-                              "%(num)d selected applications are not of this offer.",
+        parts.append(ngettext("%(num)d selected application is not from this offer.",
+                              "%(num)d selected applications are not from this offer.",
                               result.missing))
     return ngettext("%(num)d refused: %(why)s", "%(num)d refused: %(why)s", refused,
                     why=" ".join(parts))

@@ -37,7 +37,7 @@ REVEAL_ACTION = "application.reveal"
 REJECTION_REASONS: dict[str, object] = {
     "profile": _l("Profile does not match the position"),
     "experience": _l("Not enough experience"),
-    "skills": _l("Skills or diploma required missing"),
+    "skills": _l("Required skills or diploma missing"),
     "other_candidate": _l("Another candidate was preferred"),
     "incomplete": _l("Incomplete application"),
     "late": _l("Received after the deadline"),
