@@ -39,7 +39,7 @@ KNOWN_BACK_OFFICE = {
 }
 KNOWN_ADMIN_ONLY = {
     "accounts.members", "accounts.member_role", "accounts.member_remove",
-    "accounts.organisation_settings", "applications_admin.erase",
+    "accounts.organisation_settings", "applications_admin.erase", "mail.outbox",
 }
 
 

@@ -266,7 +266,7 @@ def test_outbox_lists_the_organisations_messages_newest_first(app, client, team,
             attempts=2, last_error="Could not connect to the SMTP server",
             next_try_at=utcnow() + timedelta(minutes=5)))
         db.session.commit()
-    login(team.lead)  # any member may read it
+    login(team.admin)
     response = client.get(f"{BASE}/envois")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -278,6 +278,12 @@ def test_outbox_lists_the_organisations_messages_newest_first(app, client, team,
     assert "Acknowledgement to the candidate" in text(row)
     assert "candidate1@example.com" in row
     assert "Sent" in text(page.split(f'id="message-{ids[0]}"')[1].split("</tr>")[0])
+
+
+def test_outbox_is_for_admins_only(client, team, login):
+    """It lists every candidate of every offer: a lead sees their offers' drafts page instead."""
+    login(team.lead)
+    assert client.get(f"{BASE}/envois").status_code == 403
 
 
 def test_outbox_filters_by_status_and_paginates(app, client, team, login, monkeypatch):

@@ -199,8 +199,11 @@ def _status_from_args() -> MessageStatus | None:
 
 
 @bp.get("/envois")
-@org_required()
+@org_required(Role.ADMIN)
 def outbox():
+    """Every email of the organisation: admins only, since it names every candidate of every
+    offer (leads see only their offers, and anonymised candidates must stay hidden from them;
+    their offers' answers are on each offer's drafts page)."""
     status = _status_from_args()
     organisation = g.organisation
     query = (
