@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import force_locale
 from sqlalchemy.orm.attributes import set_committed_value
 
 from tracker.accounts.models import User
@@ -24,6 +25,7 @@ from tracker.audit.models import Event
 from tracker.audit.services import record_event
 from tracker.db import db, utcnow
 from tracker.mail.models import Message, MessageAttachment, MessageStatus
+from tracker.applications.viewer import forget_previews_after_commit
 from tracker.postings.models import ContactRole
 
 log = logging.getLogger(__name__)
@@ -116,6 +118,7 @@ def notify_withdrawal(application: Application) -> Message | None:
     """Queue the "application.withdrawn" email to the offer's contacts (None: nobody to tell)."""
     from tracker.mail.services import queue_message
     from tracker.mail.templates import render_email
+    from tracker.review.anonymity import candidate_label
 
     posting = application.posting
     organisation = application.organisation
@@ -123,8 +126,10 @@ def notify_withdrawal(application: Application) -> Message | None:
     if not to:
         return None
     locale = organisation.locale
+    with force_locale(locale):  # the contacts are the reviewers: no name while masked
+        name = candidate_label(application)
     email = render_email(organisation, "application.withdrawn", locale, {
-        "candidate_name": application.candidate.display_name,
+        "candidate_name": name,
         "reference": application.reference,
         "posting_title": posting.title,
         "organisation_name": organisation.name,
@@ -188,10 +193,17 @@ def erase_application(application: Application, *, actor: User | None = None,
         db.session.execute(sa.delete(model).where(*conditions),
                            execution_options={"synchronize_session": "fetch"})
 
+    hashes = set(db.session.scalars(
+        sa.select(Document.sha256).where(Document.id.in_(document_ids))))
     delete(MessageAttachment, sa.or_(MessageAttachment.message_id.in_(message_ids),
                                      MessageAttachment.document_id.in_(document_ids)))
     delete(Message, Message.id.in_(message_ids))
     delete(Document, Document.id.in_(document_ids))
+    # Previews converted from these documents go too, once the erasure is committed (unless
+    # another document has the same bytes).
+    still_used = set(db.session.scalars(
+        sa.select(Document.sha256).where(Document.sha256.in_(hashes))))
+    forget_previews_after_commit(hashes - still_used)
     delete(Submission, Submission.id.in_(submission_ids))
     delete(Application, Application.id == application_id)
     others = db.session.scalar(

@@ -23,11 +23,14 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from flask import Response, current_app
+import sqlalchemy as sa
+from flask import Response, current_app, has_app_context
+from sqlalchemy.orm import Session
 
 from tracker.applications.documents import DOCX, ODT, PDF
 from tracker.applications.downloads import ascii_filename, safe_filename
 from tracker.applications.models import Document
+from tracker.db import db
 
 log = logging.getLogger(__name__)
 
@@ -194,3 +197,37 @@ def _environment(folder: Path) -> dict[str, str]:
     env = {"HOME": str(folder), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
            "LANG": "C.UTF-8"}
     return env
+
+
+# --- Erasure --------------------------------------------------------------------------------
+
+_FORGET = "erased_preview_hashes"
+
+
+def forget_previews_after_commit(hashes) -> None:
+    """Delete the cached previews of these documents when the session commits (erasure).
+
+    After the commit, not before: a rolled-back erasure keeps its documents, and their
+    previews with them. A preview is shared by documents with the same bytes: pass only the
+    hashes no remaining document has.
+    """
+    if hashes:
+        db.session.info.setdefault(_FORGET, set()).update(hashes)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _forget_previews(session: Session) -> None:
+    hashes = session.info.pop(_FORGET, None)
+    if not hashes or not has_app_context():
+        return
+    folder = _folder()
+    for sha256 in hashes:
+        if not (len(sha256) == 64 and all(c in "0123456789abcdef" for c in sha256)):
+            continue  # only our own hex digests name files in the folder
+        for suffix in (".pdf", ".failed"):
+            (folder / f"{sha256}{suffix}").unlink(missing_ok=True)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _keep_previews(session: Session) -> None:
+    session.info.pop(_FORGET, None)
