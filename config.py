@@ -84,6 +84,11 @@ class Config:
     # proxies you run, or clients can choose their own address.
     PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", 0))
     PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", 0))
+    # Showing DOCX and ODT documents in the browser: they are converted to PDF by LibreOffice
+    # (tracker.applications.viewer). Unset: soffice or libreoffice found on PATH; a program
+    # name or path to use that one; empty ("") to turn conversion off (download instead).
+    DOCUMENT_CONVERTER = os.environ.get("DOCUMENT_CONVERTER")
+    DOCUMENT_CONVERTER_TIMEOUT = float(os.environ.get("DOCUMENT_CONVERTER_TIMEOUT", 60))
     # Outgoing mail (tracker.mail). Every email is an outbox row first; `flask send-mail`
     # delivers what is due. Without MAIL_SERVER (the default) delivery writes each message as
     # an .eml file under <instance>/outbox/ and marks it sent: nothing leaves the machine.
