@@ -228,15 +228,6 @@ def status_counts(organisation: Organisation, *where) -> dict[PostingStatus, int
     return counts
 
 
-def posting_in_organisation(organisation: Organisation, posting_id: int) -> Posting | None:
-    """One offer of the organisation (contacts loaded), or None: another org's id is unknown."""
-    return db.session.scalar(
-        sa.select(Posting)
-        .where(Posting.id == posting_id, Posting.organisation_id == organisation.id)
-        .options(selectinload(Posting.contacts).joinedload(PostingContact.user))
-    )
-
-
 def posting_events(posting: Posting) -> list[Event]:
     """The audit trail of an offer, newest first, with the actors loaded."""
     return list(

@@ -39,25 +39,6 @@ def visible_postings(membership: Membership):
     return clause
 
 
-def can_see(posting: Posting, membership: Membership | None = None) -> bool:
-    membership = membership or g.get("membership")
-    if membership is None or posting.organisation_id != membership.organisation_id:
-        return False
-    if membership.role == Role.ADMIN:
-        return True
-    return is_reviewer(posting, membership.user_id)
-
-
-def is_reviewer(posting: Posting, user_id: int) -> bool:
-    return db.session.scalar(
-        sa.select(sa.literal(True)).where(
-            PostingReviewer.posting_id == posting.id,
-            PostingReviewer.user_id == user_id,
-            PostingReviewer.active.is_(True),
-        )
-    ) is True
-
-
 def posting_for_member(posting_id: int, *options) -> Posting | None:
     """The offer if it belongs to ``g.organisation`` and the member may see it, else None."""
     return db.session.scalar(
