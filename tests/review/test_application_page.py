@@ -64,7 +64,7 @@ def test_masked_application_page_shows_no_identity_until_revealed(app, client, l
         assert "Bonjour, je suis […] […], joignable au " in html
         assert "34.56.78" not in html
         assert "[…] […] – […]" in html
-        assert "CV […] […].pdf" in html
+        assert f"cv-{reference}.pdf" in html
         client.post("/deconnexion")
     assert interview is not None
     update(app, application_id, revealed_at=utcnow())

@@ -228,7 +228,8 @@ def test_masked_dossier_appends_the_redacted_copy(app):
     assert_anonymous(" ".join(str(value) for value in metadata.values()))
     summary = summary_pages(texts, "CV ANONYMISE page 1")
     assert texts[summary:] == ["CV ANONYMISE page 1", "CV ANONYMISE page 2"]
-    assert contains(" ".join(texts[:summary]), "CV cv-anonymise.pdf: appended (2 pages)")
+    assert contains(" ".join(texts[:summary]),
+                    f"CV cv-{case.reference}.pdf: appended (2 pages)")
 
     with app.app_context():  # once revealed, the original as sent
         db.session.get(Application, case.application_id).revealed_at = datetime.now(UTC)

@@ -24,6 +24,7 @@ from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from tracker.review import anonymity
 from tracker.review.stages import initial_stage
 from tracker.accounts.models import Organisation, normalise_email
 from tracker.applications.documents import CheckedFile
@@ -323,12 +324,14 @@ def notification_recipients(posting: Posting) -> tuple[list[str], list[str]]:
     return to, cc
 
 
-def notification_subject(posting: Posting, candidate: Candidate) -> str:
-    """The offer's required subject line + ' – First LAST' (or 'Candidature – title – ...')."""
+def notification_subject(posting: Posting, candidate: Candidate, name: str | None = None) -> str:
+    """The offer's required subject line + ' – First LAST' (or 'Candidature – title – ...');
+    ``name`` replaces the candidate's name (anonymised screening: their label)."""
+    name = candidate.display_name if name is None else name
     subject_line = " ".join(posting.subject_line.split())
     if subject_line:
-        return f"{subject_line} – {candidate.display_name}"
-    return f"Candidature – {posting.title} – {candidate.display_name}"
+        return f"{subject_line} – {name}"
+    return f"Candidature – {posting.title} – {name}"
 
 
 def private_link(token: str) -> str:
@@ -368,7 +371,12 @@ def queue_acknowledgement(result: SubmissionResult, *, locale: str):
 
 
 def queue_notification(result: SubmissionResult):
-    """The email to the offer's contacts, under the offer's required subject line."""
+    """The email to the offer's contacts, under the offer's required subject line.
+
+    On an anonymised offer the contacts are its reviewers: while the application is masked
+    (always, when it arrives) the email names it by its label, blanks the candidate's names and
+    contact details in their text, lists the documents without their file names, attaches none
+    and is answered to the organisation rather than to the candidate."""
     application, submission = result.application, result.submission
     posting, organisation = application.posting, application.organisation
     candidate = application.candidate
@@ -378,27 +386,31 @@ def queue_notification(result: SubmissionResult):
                     application.reference)
         return None
     locale = organisation.locale
+    masked = anonymity.is_masked(application)
     with force_locale(locale):
+        name = anonymity.candidate_label(application)
         context = {
-            "candidate_name": candidate.display_name,
-            "candidate_email": candidate.email,
-            "candidate_phone": candidate.phone,
+            "candidate_name": name,
+            "candidate_email": "" if masked else candidate.email,
+            "candidate_phone": "" if masked else candidate.phone,
             "reference": application.reference,
             "posting_title": posting.title,
             "organisation_name": organisation.name,
-            "message": submission.message,
-            "letter_text": submission.letter_text,
-            "documents": document_lines(submission.documents, locale),
+            "message": anonymity.mask_text(submission.message, application),
+            "letter_text": anonymity.mask_text(submission.letter_text, application),
+            "documents": document_lines(submission.documents, locale, names=not masked),
             "backoffice_link": backoffice_link(application),
             "version": str(submission.version),
             "channel": str(submission.channel),
         }
         rendered = render_email(organisation, KIND_NOTIFICATION, locale, context)
+    attach = organisation.attach_documents and not masked
     message = dict(
         organisation=organisation, kind=KIND_NOTIFICATION,
-        subject=notification_subject(posting, candidate), body_text=rendered.text,
-        body_html=rendered.html, reply_to=candidate.email,
-        attachments=list(submission.documents) if organisation.attach_documents else (),
+        subject=notification_subject(posting, candidate, name), body_text=rendered.text,
+        body_html=rendered.html,
+        reply_to=(organisation.email or "") if masked else candidate.email,
+        attachments=list(submission.documents) if attach else (),
         posting=posting, application=application, locale=locale,
     )
     try:

@@ -574,13 +574,26 @@ DOCUMENT_KIND_LABELS = {
 }
 
 
-def document_lines(documents, locale: str) -> str:
-    """The ``documents`` placeholder: '- CV : CV Léa Martin.pdf (182 ko)', one per line."""
+def document_lines(documents, locale: str, *, names: bool = True) -> str:
+    """The ``documents`` placeholder: '- CV : CV Léa Martin.pdf (182 ko)', one per line; without
+    ``names`` (anonymised screening, file names often name the candidate): '- CV (PDF, 182 ko)'."""
     locale = normalise_locale(locale)
     colon = "\u00a0:" if locale == "fr" else ":"
     labels = DOCUMENT_KIND_LABELS[locale]
+    if not names:
+        return "\n".join(
+            f"- {labels.get(d.kind, labels['other'])} "
+            f"({_file_type(d.filename)}{size_text(d.size, locale)})"
+            for d in documents
+        )
     return "\n".join(
         f"- {labels.get(d.kind, labels['other'])}{colon} {d.filename} "
         f"({size_text(d.size, locale)})"
         for d in documents
     )
+
+
+def _file_type(filename: str) -> str:
+    """'PDF, ' for 'cv.pdf'; '' for a name without an extension."""
+    extension = filename.rpartition(".")[2] if "." in filename else ""
+    return f"{extension.upper()[:8]}, " if extension.isalnum() else ""

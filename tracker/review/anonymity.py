@@ -85,6 +85,17 @@ def mask_text(text: str, application: Application) -> str:
     return re.compile("|".join(patterns), re.IGNORECASE).sub(MASK, text)
 
 
+def shown_filename(document: Document, application: Application) -> str:
+    """The document's file name as reviewers see it and download it: "cv-VAC-2026-00042.pdf"
+    while masked (a candidate's file is often named after them, in any spelling), the stored
+    name otherwise."""
+    if not is_masked(application):
+        return document.filename
+    extension = document.filename.rpartition(".")[2] if "." in document.filename else ""
+    stem = f"{document.kind}-{application.reference}"
+    return f"{stem}.{extension}" if extension else stem
+
+
 def viewable_document(document: Document, application: Application) -> tuple[Document, bool]:
     """(the document reviewers are shown, whether it is shown as sent despite the screening)."""
     if not is_masked(application):

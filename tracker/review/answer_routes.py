@@ -79,6 +79,11 @@ def shown_text(text: str, message: Message) -> str:
     return answers.hide_identity(text, application) if application else text
 
 
+def editable_text(text: str, message: Message) -> str:
+    application = message.application_id and db.session.get(Application, message.application_id)
+    return answers.identity_placeholders(text, application) if application else text
+
+
 def kind_label(kind: str) -> str:
     return str(KINDS[kind].label) if kind in KINDS else kind
 
@@ -237,15 +242,15 @@ def edit(message_id: int):
                 "changed."), "error")
         return _back(message)
     form = EditForm()
-    if request.method == "GET":
-        form.subject.data = shown_text(message.subject, message)
-        form.body.data = shown_text(message.body_text, message)
+    if request.method == "GET":  # placeholders only: masked text would be saved as such
+        form.subject.data = editable_text(message.subject, message)
+        form.body.data = editable_text(message.body_text, message)
     preview = None
     if form.validate_on_submit():
         subject, body = form.subject.data, form.body.data
         if application:
-            subject = answers.restore_identity(subject, application)
-            body = answers.restore_identity(body, application)
+            subject = answers.edited_text(subject, message.subject, application)
+            body = answers.edited_text(body, message.body_text, application)
         if request.form.get("action") == "preview":
             preview = {"subject": shown_text(subject, message), "body": shown_text(body, message)}
         else:

@@ -255,7 +255,14 @@ def not_retained_to_answer_count(posting) -> int:
 def answer_not_retained(posting, *, actor: User | None) -> list[Message]:
     """Queue the answer draft of every not-retained candidate with no answer and no draft."""
     drafts = []
-    for application in db.session.scalars(_not_retained_without_answer(posting)).all():
+    # FOR UPDATE (PostgreSQL): two clicks at once are serialised; the selection is made again
+    # under the lock, so the second one skips the drafts the first one queued.
+    locked = list(db.session.scalars(
+        _not_retained_without_answer(posting).with_only_columns(Application.id)
+        .with_for_update(of=Application)
+    ))
+    selected = _not_retained_without_answer(posting).where(Application.id.in_(locked))
+    for application in db.session.scalars(selected).all() if locked else []:
         kind = application.stage.email_kind or NOT_RETAINED
         if kind not in KINDS:
             kind = NOT_RETAINED
@@ -294,14 +301,24 @@ def _identity_tokens(application: Application) -> list[tuple[str, str]]:
                   key=lambda p: len(p[1]), reverse=True)
 
 
-def hide_identity(text: str, application: Application) -> str:
-    """``text`` as a reviewer may see it: the identity as placeholders, the rest masked."""
+def identity_placeholders(text: str, application: Application) -> str:
+    """``text`` with the candidate's names and address as placeholders, nothing else changed:
+    what the edit form shows while masked. The answer templates name the candidate only through
+    these placeholders, and ``mask_text`` would blank words of the organisation's own text (an
+    "Espace Sophie Germain" for an "Anne-Sophie"), which saving would then keep for good."""
     if not anonymity.is_masked(application):
         return text
     for token, value in _identity_tokens(application):
         pattern = r"(?<!\w)" + re.escape(value) + r"(?!\w)"
         text = re.sub(pattern, lambda _m, t=token: t, text, flags=re.IGNORECASE)
-    return anonymity.mask_text(text, application)
+    return text
+
+
+def hide_identity(text: str, application: Application) -> str:
+    """``text`` as a reviewer may see it: the identity as placeholders, the rest masked."""
+    if not anonymity.is_masked(application):
+        return text
+    return anonymity.mask_text(identity_placeholders(text, application), application)
 
 
 def restore_identity(text: str, application: Application) -> str:
@@ -311,3 +328,13 @@ def restore_identity(text: str, application: Application) -> str:
     for token, value in _identity_tokens(application):
         text = text.replace(token, value)
     return text
+
+
+def edited_text(submitted: str, stored: str, application: Application) -> str:
+    """The text to save from the edit form: the stored one, exactly, when the form's text is
+    still what it showed (the placeholders may have swapped a differently cased name), else the
+    submitted text with the identity put back."""
+    if clean_text(submitted).strip("\n") == clean_text(
+            identity_placeholders(stored, application)).strip("\n"):
+        return stored
+    return restore_identity(submitted, application)

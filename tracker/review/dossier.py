@@ -48,7 +48,9 @@ from tracker.postings.models import Posting
 from tracker.review.access import application_page_options
 from tracker.review import scoring
 from tracker.review.scoring import others_hidden
-from tracker.review.anonymity import candidate_label, is_masked, mask_text, viewable_document
+from tracker.review.anonymity import (
+    candidate_label, is_masked, mask_text, shown_filename, viewable_document,
+)
 from tracker.review.exports import CHANNEL_LABELS, DECISION_LABELS, ascii_slug
 from tracker.review.models import (
     Comment,
@@ -230,7 +232,7 @@ def attached_documents(application: Application,
 def attach(document: Document, application: Application) -> AttachedDocument:
     label = str(DOCUMENT_LABELS.get(document.kind, document.kind))
     shown, as_sent = viewable_document(document, application)
-    filename = mask_text(shown.filename, application)
+    filename = shown_filename(shown, application)
     if as_sent and is_masked(application):
         return AttachedDocument(label, "", False,
                                 _("%(document)s withheld: anonymised screening", document=label),
