@@ -130,7 +130,7 @@ def test_filters_stage_channel_and_my_review(app, client, login):
 
 
 def test_filter_by_score_range(app, client, login):
-    office = make_office(app)
+    office = make_office(app, reviews_hidden_until_own=False)  # scores by others shown
     low = add(app, office, first_name="Agathe", last_name="Blanc")
     mid = add(app, office, first_name="Bruno", last_name="Carré")
     high = add(app, office, first_name="Chloé", last_name="Dubois")
@@ -154,7 +154,7 @@ def test_filter_by_score_range(app, client, login):
 
 
 def test_sort_by_date_score_and_name(app, client, login):
-    office = make_office(app)
+    office = make_office(app, reviews_hidden_until_own=False)  # scores by others shown
     b = add(app, office, first_name="Bruno", last_name="Carré", minutes_ago=30)
     a = add(app, office, first_name="agathe", last_name="Ébert", minutes_ago=20)
     c = add(app, office, first_name="Chloé", last_name="Dubois", minutes_ago=10)

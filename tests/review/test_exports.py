@@ -277,8 +277,8 @@ def test_hidden_reviews_are_left_out_for_who_has_not_reviewed(app):
         factories.reviewer(posting, idle)
         db.session.commit()
     row = csv_rows(export(client_for(app, "idle.lead@example.org"), offer, "csv").data)[1]
-    # Weighted mean and count as in the list; per-criterion means and recommendations hidden.
-    assert row[12:] == ["2", "3.17", "", "", "", "", "", "", "", ""]
+    # The count stays; the weighted mean, per-criterion means and recommendations are hidden.
+    assert row[12:] == ["2", "", "", "", "", "", "", "", "", ""]
     # The lead has reviewed: sees everything.
     row = csv_rows(export(client_for(app, offer.lead), offer, "csv").data)[1]
     assert row[12:21] == ["2", "3.17", "3.00", "3.00", "5.00", "2.00", "1", "0", "1"]

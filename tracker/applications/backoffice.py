@@ -47,7 +47,7 @@ from tracker.audit.models import Event
 from tracker.db import db, paginate
 from tracker.i18n.formatting import format_clock, format_day
 from tracker.postings.models import Posting
-from tracker.review import anonymity, dashboard
+from tracker.review import anonymity, dashboard, scoring
 from tracker.review.access import (
     application_for_member,
     application_page_options,
@@ -232,6 +232,7 @@ def index(posting_id: int):
         dashboard.applications_query(posting, params, user_id, stages),
         per_page=current_app.config["ADMIN_PAGE_SIZE"],
     )
+    reviewed = dashboard.reviewed_by(user_id, [a.id for a in pagination.items])
     return render_template(
         "applications_admin/index.html",
         organisation=g.organisation,
@@ -240,7 +241,9 @@ def index(posting_id: int):
         params=params,
         stages=stages,
         counts=dashboard.counts(posting, user_id, stages),
-        reviewed=dashboard.reviewed_by(user_id, [a.id for a in pagination.items]),
+        reviewed=reviewed,
+        scores_hidden={a.id for a in pagination.items
+                       if scoring.others_hidden(posting, a.id in reviewed)},
         when=_when,
         day=_day,
     )
@@ -297,7 +300,7 @@ def _document_view(document: Document, application: Application) -> dict:
         "shown": shown,
         "redacted": shown is not document,
         "warn": warn,
-        "filename": anonymity.mask_text(shown.filename, application),
+        "filename": anonymity.shown_filename(shown, application),
         "previewable": viewer.can_preview(shown),
     }
 
@@ -376,12 +379,7 @@ def preview(document_id: int):
 def served_filename(document: Document) -> str:
     """The file name given to the browser: "cv-VAC-2026-00042.pdf" while the identity is hidden
     (a candidate's file is often named after them), the stored name otherwise."""
-    application = document.submission.application
-    if not anonymity.is_masked(application):
-        return document.filename
-    extension = document.filename.rpartition(".")[2] if "." in document.filename else ""
-    stem = f"{document.kind}-{application.reference}"
-    return f"{stem}.{extension}" if extension else stem
+    return anonymity.shown_filename(document, document.submission.application)
 
 
 @bp.post("/documents/<int:document_id>/copie-anonymisee")

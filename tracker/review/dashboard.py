@@ -150,6 +150,19 @@ def _my_review(user_id: int):
                              Review.reviewer_id == user_id)
 
 
+def _score_shown(posting: Posting, user_id: int):
+    """SQL: I may see the application's score (``scoring.others_hidden``: the offer hides the
+    reviews until one's own and I have not reviewed it), or None when no score is hidden."""
+    return _my_review(user_id) if posting.reviews_hidden_until_own else None
+
+
+def _shown_score(posting: Posting, user_id: int):
+    """The application's score as I may see it: NULL while it is hidden from me."""
+    shown = _score_shown(posting, user_id)
+    return Application.score if shown is None else sa.case((shown, Application.score),
+                                                           else_=None)
+
+
 def _open_stage_ids(stages: list[Stage]) -> list[int]:
     return [s.id for s in stages if s.kind == StageKind.OPEN]
 
@@ -189,10 +202,11 @@ def _filters(posting: Posting, params: ListParams, user_id: int, stages: list[St
         clauses.append(_my_review(user_id))
     elif params.mine == MINE_TODO:
         clauses.append(~_my_review(user_id))
+    score = _shown_score(posting, user_id)
     if params.score_min is not None:
-        clauses.append(Application.score >= params.score_min)
+        clauses.append(score >= params.score_min)
     if params.score_max is not None:
-        clauses.append(Application.score <= params.score_max)
+        clauses.append(score <= params.score_max)
     if params.view == VIEW_TO_REVIEW:
         clauses.append(to_review_clause(user_id, stages))
     elif params.view == VIEW_UNANSWERED:
@@ -200,12 +214,13 @@ def _filters(posting: Posting, params: ListParams, user_id: int, stages: list[St
     return clauses
 
 
-def _ordering(posting: Posting, params: ListParams) -> list:
+def _ordering(posting: Posting, params: ListParams, user_id: int) -> list:
     def direction(column):
         return column.desc() if params.descending else column.asc()
 
     if params.sort == "score":
-        return [Application.score.is_(None), direction(Application.score),
+        score = _shown_score(posting, user_id)  # hidden scores last, in date order
+        return [score.is_(None), direction(score),
                 direction(Application.submitted_at), direction(Application.id)]
     if params.sort == "name":
         if posting.anonymised:
@@ -229,7 +244,7 @@ def applications_query(posting: Posting, params: ListParams, user_id: int,
         .where(Application.posting_id == posting.id,
                Application.organisation_id == posting.organisation_id,
                *_filters(posting, params, user_id, stages))
-        .order_by(*_ordering(posting, params))
+        .order_by(*_ordering(posting, params, user_id))
     )
     if not ids_only:
         query = query.options(joinedload(Application.candidate), joinedload(Application.stage))

@@ -8,8 +8,8 @@ What is left out, as on the pages:
 - while an application is masked (anonymised screening, ``anonymity.is_masked``), its name,
   email and phone cells are empty and the "Anonymised" column says so;
 - while the offer hides the reviews until one's own (``Posting.reviews_hidden_until_own``), the
-  per-criterion means and the recommendation counts of an application the viewer has not
-  reviewed are empty (the weighted mean and the number of reviews stay, as in the list).
+  weighted mean, the per-criterion means and the recommendation counts of an application the
+  viewer has not reviewed are empty (the number of reviews stays, as on the application page).
 
 CSV is what French Excel opens with a double click: UTF-8 with a BOM, ";" between cells,
 decimal comma in French. Cells that a spreadsheet would read as a formula (starting with
@@ -142,10 +142,10 @@ def facts_cells(application: Application, zone: ZoneInfo) -> list[object]:
 
 def score_cells(application: Application, criteria: list[Criterion], means: dict,
                 recommendations: dict, blind: bool) -> list[object]:
+    if blind:
+        return [application.review_count] + [None] * (len(criteria) + 4)
     score = Decimal(application.score) if application.score is not None else None
     cells: list[object] = [application.review_count, score]
-    if blind:
-        return cells + [None] * (len(criteria) + 3)
     cells += [means.get((application.id, c.id)) for c in criteria]
     counts = recommendations.get(application.id, {})
     cells += [counts.get(r.value, 0) for r in Recommendation]
@@ -205,16 +205,8 @@ def recommendation_counts(application_ids: list[int]) -> dict[int, dict[str, int
 
 
 def hidden_for(posting: Posting, viewer: User | None, application_ids: list[int]) -> set[int]:
-    """The applications whose reviews ``viewer`` may not see yet (not reviewed by them)."""
-    if not posting.reviews_hidden_until_own or not application_ids:
-        return set()
-    if viewer is None:
-        return set(application_ids)
-    reviewed = set(db.session.scalars(
-        sa.select(Review.application_id).where(Review.application_id.in_(application_ids),
-                                               Review.reviewer_id == viewer.id)
-    ))
-    return set(application_ids) - reviewed
+    """The applications whose reviews and score ``viewer`` may not see yet (not reviewed)."""
+    return scoring.hidden_applications(posting, viewer.id if viewer else None, application_ids)
 
 
 # --- Writers ------------------------------------------------------------------------------------

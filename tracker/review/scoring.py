@@ -145,9 +145,28 @@ def review_of(application: Application, user_id: int) -> Review | None:
     )
 
 
-def others_hidden(posting: Posting, my_review: Review | None) -> bool:
-    """Whether the others' reviews are hidden from me (the offer's setting, my review not given)."""
-    return bool(posting.reviews_hidden_until_own) and my_review is None
+def others_hidden(posting: Posting, my_review: Review | None | bool) -> bool:
+    """Whether the others' reviews are hidden from me (the offer's setting, my review not given).
+
+    ``my_review`` is my review (or None), or just whether I gave one. The score of the
+    application (the mean of the reviews) is hidden by the same rule, wherever it is shown;
+    ``hidden_applications`` applies it to many applications, ``dashboard`` in SQL.
+    """
+    given = my_review if isinstance(my_review, bool) else my_review is not None
+    return bool(posting.reviews_hidden_until_own) and not given
+
+
+def hidden_applications(posting: Posting, user_id: int | None,
+                        application_ids: Iterable[int]) -> set[int]:
+    """The ids, among ``application_ids``, whose reviews and score ``user_id`` may not see yet."""
+    ids = set(application_ids)
+    if not posting.reviews_hidden_until_own or not ids:
+        return set()
+    reviewed = set(db.session.scalars(
+        sa.select(Review.application_id).where(Review.application_id.in_(ids),
+                                               Review.reviewer_id == user_id)
+    )) if user_id is not None else set()
+    return {i for i in ids if others_hidden(posting, i in reviewed)}
 
 
 def review_refusal(application: Application) -> str | None:
@@ -196,6 +215,10 @@ def save_review(
         recommendation = Recommendation(recommendation).value
     except ValueError:
         raise ScoringError(_("Choose a recommendation: yes, maybe or no.")) from None
+    # FOR UPDATE (PostgreSQL; SQLite writes one at a time): two first submissions at once
+    # are serialised, the second finds the first one's review and updates it.
+    db.session.execute(sa.select(Application.id).where(Application.id == application.id)
+                       .with_for_update())
     review = review_of(application, reviewer.id)
     created = review is None
     if review is None:
