@@ -58,8 +58,11 @@ test-sqlite: install
 test-postgres: install
 	bash .ci/with-postgres $(BIN)/pytest -q
 
+# Every section on SQLite, then the reminders pass and the email ingest on a throw-away
+# PostgreSQL.
 bench: install
 	$(BIN)/python -m tests.bench
+	bash .ci/with-postgres $(BIN)/python -m tests.bench reminders ingest
 
 lint: $(STAMP)
 	$(BIN)/ruff check tracker tests config.py

@@ -121,6 +121,45 @@ class Config:
     # A message left in "sending" longer than this (seconds; a sender that crashed) is tried
     # again. Keep it far above MAIL_TIMEOUT.
     MAIL_SENDING_TIMEOUT = int(os.environ.get("MAIL_SENDING_TIMEOUT", 15 * 60))
+    # Incoming mail (tracker.ingest): applications sent by email. `flask ingest PATH...` reads
+    # .eml files, mbox files and Maildir folders; `flask ingest --imap` and the worker read the
+    # IMAP mailbox below (the worker polls it only when IMAP_HOST is set).
+    IMAP_HOST = os.environ.get("IMAP_HOST", "")
+    # 0 means the usual port: 993 with IMAP_USE_TLS, else 143.
+    IMAP_PORT = int(os.environ.get("IMAP_PORT", 0))
+    # Implicit TLS from the first byte (IMAPS, port 993), or a plain connection upgraded with
+    # STARTTLS (port 143); at most one of the two. Without either, only a server on this
+    # machine (localhost) is accepted: the password never crosses a network in clear.
+    IMAP_USE_TLS = _bool("IMAP_USE_TLS", False)
+    IMAP_USE_STARTTLS = _bool("IMAP_USE_STARTTLS", False)
+    # The mailbox's login (both required).
+    IMAP_USERNAME = os.environ.get("IMAP_USERNAME", "")
+    IMAP_PASSWORD = os.environ.get("IMAP_PASSWORD", "")
+    # The folder read (a subfolder with the server's separator: "INBOX/Candidatures" or
+    # "INBOX.Candidatures"; accents allowed).
+    IMAP_FOLDER = os.environ.get("IMAP_FOLDER", "INBOX")
+    # Where taken mail is moved once recorded (created if missing), e.g. "Candidatures lues".
+    # Empty: it stays in IMAP_FOLDER, flagged \Seen and with the keyword $TrackerTaken, and is
+    # skipped by the next runs.
+    IMAP_DONE_FOLDER = os.environ.get("IMAP_DONE_FOLDER", "")
+    IMAP_TIMEOUT = float(os.environ.get("IMAP_TIMEOUT", 30))  # seconds, per network operation
+    # A CA bundle (PEM) for a server whose certificate no public authority signed.
+    IMAP_TLS_CA_FILE = os.environ.get("IMAP_TLS_CA_FILE", "")
+    # The organisation whose mailbox this is (its slug), when it is one organisation's own;
+    # empty: each mail's address and subject tell which organisation it is for.
+    IMAP_ORGANISATION = os.environ.get("IMAP_ORGANISATION", "")
+    # The worker (`flask worker`): seconds between two rounds of closing expired offers,
+    # queuing reminders and delivering the outbox.
+    WORKER_INTERVAL = float(os.environ.get("WORKER_INTERVAL", 60))
+    # Applications by email (`flask ingest`): a subject whose similarity to an open offer's
+    # required subject line (0 to 1, after normalising case, accents, punctuation, prefixes)
+    # reaches this, with no other offer as close, makes an application; below, the mail
+    # waits in the triage list. Exact matches always count.
+    INGEST_MATCH_THRESHOLD = float(os.environ.get("INGEST_MATCH_THRESHOLD", 0.85))
+    # The largest email the ingestion reads whole (bytes, as stored on the mail server). A larger
+    # one is not downloaded: only its headers are kept, in triage (reason "too_large"), and it
+    # is taken off the mailbox like the others; an admin asks the candidate for smaller files.
+    INGEST_MAX_BYTES = int(os.environ.get("INGEST_MAX_BYTES", 25 * 1024 * 1024))
 
 
 class DevelopmentConfig(Config):
@@ -140,6 +179,8 @@ class TestConfig(Config):
     # Tests never send real email, whatever the environment says (mail tests set their server).
     MAIL_SERVER = ""
     MAIL_BACKEND = ""
+    # ...and never read a real mailbox (IMAP tests set their own server).
+    IMAP_HOST = ""
     # Rate limits would get in the way of tests that post many forms; one test turns them on.
     RATE_LIMITS_ENABLED = False
 

@@ -110,6 +110,17 @@ def create_app(config: Any = None) -> Flask:
                    export_routes):
         app.register_blueprint(module.bp)
 
+    from tracker.reminders import preference_routes as reminder_preference_routes
+    from tracker.reminders import routes as reminder_routes
+
+    app.register_blueprint(reminder_preference_routes.bp)
+    app.register_blueprint(reminder_routes.bp)
+    from tracker.ingest import panel as inbound_panel
+
+    app.register_blueprint(inbound_panel.bp)
+    from tracker.ingest import routes as inbound_routes
+
+    app.register_blueprint(inbound_routes.bp)
     from tracker import errors
 
     errors.init_app(app)
@@ -122,4 +133,18 @@ def create_app(config: Any = None) -> Flask:
     from tracker.mail.cli import send_mail_command
 
     app.cli.add_command(send_mail_command)
+    from tracker.reminders.cli import remind_command
+    from tracker.reminders.worker import worker_command
+
+    app.cli.add_command(remind_command)
+    app.cli.add_command(worker_command)
+    from tracker.ingest.cli import ingest_command
+
+    app.cli.add_command(ingest_command)
+    if app.config.get("IMAP_HOST"):
+        # The worker polls the applications mailbox in every round (tracker.ingest.imap).
+        from tracker.ingest.imap import worker_task
+        from tracker.reminders.worker import register_task
+
+        register_task("imap", worker_task)
     return app

@@ -243,10 +243,13 @@ def test_backoffice_nav_for_admin_links_members_and_organisation(client, team, l
     assert re.findall(r'href="([^"]+)"', nav) == [
         "/gestion/villes-au-carre/offres/",
         "/gestion/villes-au-carre/envois",
+        "/gestion/villes-au-carre/courriels",
         "/gestion/villes-au-carre/membres",
         "/gestion/villes-au-carre/organisation",
         "/gestion/villes-au-carre/modeles",
         "/gestion/villes-au-carre/etapes",
+        "/gestion/villes-au-carre/rappels",
+        "/gestion/notifications",
     ]
     assert '<a href="/gestion/villes-au-carre/membres" aria-current="page">' in nav
 
@@ -259,6 +262,8 @@ def test_backoffice_nav_for_lead_links_offers_only(app, team):
         with app.test_request_context("/gestion/villes-au-carre/offres/"):
             g.organisation, g.membership = org, membership
             nav = render_template("accounts/_backoffice_nav.html")
-    # The outbox names every candidate of every offer: admins only.
-    assert re.findall(r'href="([^"]+)"', nav) == ["/gestion/villes-au-carre/offres/"]
+    # The outbox and the received emails name every candidate of every offer, the reminder
+    # settings are the organisation's: admins only. One's own notifications: everyone.
+    assert re.findall(r'href="([^"]+)"', nav) == ["/gestion/villes-au-carre/offres/",
+                                                  "/gestion/notifications"]
     assert "Villes au carré" in nav

@@ -25,7 +25,7 @@ from tracker.applications.models import Application, Candidate, Document
 from tracker.audit.models import Event
 from tracker.db import db
 from tracker.mail.models import Message, MessageStatus
-from tracker.postings.models import ContactRole, PostingContact, PostingStatus
+from tracker.postings.models import ContactRole, Posting, PostingContact, PostingStatus
 
 NOTIFICATION = "application.notification"
 ACK = "application.acknowledgement"
@@ -218,6 +218,33 @@ def test_submission_info_contacts_are_never_told_and_duplicates_are_dropped(app,
     assert notification.cc == ["ines@example.org"]
     every_address = [a for m in _messages(app) for a in m.recipients + m.cc]
     assert "marc.info@example.org" not in every_address
+
+
+def test_contacts_sharing_a_position_keep_the_order_they_were_added_whatever_the_plan(app):
+    """The offer's contacts come by position, then in the order added (id), however the
+    database joins them: on PostgreSQL a hash join with their accounts (the plan it may pick
+    as the tables grow) returned contacts of equal position in reverse order."""
+    from tracker.board.services import public_posting_or_abort
+
+    addresses = ["claire@example.org", "paul@example.org", "ines@example.org",
+                 "marc.info@example.org", "anne@example.org"]
+    roles = [ContactRole.TO, ContactRole.TO, ContactRole.CC, ContactRole.INFO, ContactRole.CC]
+    offer = make_offer(app, contacts=[
+        PostingContact(name=f"Contact {n}", email=address, role=role)
+        for n, (address, role) in enumerate(zip(addresses, roles, strict=True))])
+    with app.app_context():
+        posting = db.session.get(Posting, offer.id)
+        posting.contacts[4].position = -1  # placed first by hand
+        db.session.commit()
+        db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(sa.text("SET LOCAL enable_nestloop = off"))
+            db.session.execute(sa.text("SET LOCAL enable_mergejoin = off"))
+        posting = public_posting_or_abort(offer.id)  # what the application form loads
+        assert [c.email for c in posting.contacts] == [addresses[4], *addresses[:4]]
+        assert services.notification_recipients(posting) == (
+            addresses[:2], [addresses[4], addresses[2]])
+        db.session.rollback()
 
 
 def test_submission_in_french_form_acknowledges_in_french(app, client):

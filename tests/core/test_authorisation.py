@@ -67,6 +67,7 @@ class World:
     comment_id: int = 1
     message_id: int = 1
     idle_lead_a: str = ""
+    inbound_id: int = 1  # an email of organisation A waiting in triage (issue 6)
 
 
 def build_world(app: Flask) -> World:
@@ -83,6 +84,7 @@ def build_world(app: Flask) -> World:
         factories.reviewer(posting, lead_a)
         idle_lead = factories.user(org_a, Role.LEAD)
         review = _review_objects(posting, application, admin_a)
+        inbound_id = _inbound_mail(org_a)
         db.session.commit()
         return World(
             org_a=org_a.slug, org_b=org_b.slug, admin_a=admin_a.email, lead_a=lead_a.email,
@@ -91,6 +93,7 @@ def build_world(app: Flask) -> World:
             application_id=application.id,
             document_id=application.submissions[0].documents[0].id,
             token=make_token(application), idle_lead_a=idle_lead.email, **review,
+            inbound_id=inbound_id,
         )
 
 
@@ -118,6 +121,24 @@ def _review_objects(posting, application, admin) -> dict:
             "comment_id": comment.id, "message_id": message.id}
 
 
+def _inbound_mail(organisation) -> int:
+    """An email received for organisation A, waiting in triage."""
+    from tracker.db import utcnow
+    from tracker.ingest.models import InboundMail, InboundStatus
+
+    raw = (f"From: Lea Martin <lea.martin@example.com>\r\nTo: {organisation.email}\r\n"
+           f"Subject: Candidature\r\nMessage-ID: <walk-{organisation.id}@example.com>\r\n"
+           f"\r\nBonjour\r\n").encode()
+    mail = InboundMail(organisation_id=organisation.id, message_key=f"<walk-{organisation.id}"
+                       f"@example.com>", sha256="0" * 64, raw=raw, size=len(raw),
+                       received_at=utcnow(), status=InboundStatus.TRIAGE, reason="near_miss",
+                       subject="Candidature", from_address="lea.martin@example.com",
+                       to_addresses=[], candidates=[])
+    db.session.add(mail)
+    db.session.flush()
+    return mail.id
+
+
 # URL parameter -> its value in organisation A. Add new parameters here.
 FILLERS = {
     "org_slug": lambda w: w.org_a,
@@ -135,6 +156,7 @@ FILLERS = {
     "interview_id": lambda w: w.interview_id,
     "comment_id": lambda w: w.comment_id,
     "message_id": lambda w: w.message_id,
+    "inbound_id": lambda w: w.inbound_id,
     "template_kind": lambda w: "accuse-de-reception",
     "template_lang": lambda w: "fr",
 }

@@ -16,7 +16,7 @@ from tracker.audit.models import Event
 from tracker.db import db, utcnow
 from tracker.mail.models import Message, MessageTemplate
 from tracker.mail.services import queue_message
-from tracker.mail.templates import render_email
+from tracker.mail.templates import KIND_SLUGS, render_email
 
 BASE = "/gestion/villes-au-carre"
 ACK = f"{BASE}/modeles/accuse-de-reception/fr"
@@ -71,12 +71,31 @@ def test_templates_list_every_kind_in_every_language(client, team, login):
         for slug in ("accuse-de-reception", "accuse-de-reception-nouvel-envoi",
                      "nouvelle-candidature", "candidature-retiree",
                      "reponse-retenu", "reponse-non-retenu", "entretien-invitation",
-                     "entretien-modification", "entretien-annulation", "entretien-evaluateurs")
+                     "entretien-modification", "entretien-annulation", "entretien-evaluateurs",
+                     "rappel-date-limite-proche", "rappel-offre-close", "rappel-avis-a-donner",
+                     "rappel-sans-reponse", "resume-quotidien", "rappel-entretien-demain",
+                     "rappel-entretien-demain-candidat", "rappel-prise-de-poste")
         for lang in ("fr", "en")
     ]
-    assert text(page).count("Default text") == 20
+    assert text(page).count("Default text") == 36
     assert "Application received: {{ posting_title }}" in html.unescape(page)
+    assert "Your digest of {{ digest_date }} – {{ organisation_name }}" in html.unescape(page)
     assert text(page).count("Subject: the offer's subject line and the candidate's name") == 2
+
+
+@pytest.mark.parametrize("slug", list(KIND_SLUGS.values()))
+def test_every_kind_opens_in_the_editor(client, team, login, slug):
+    login(team.admin)
+    for lang in ("fr", "en"):
+        page = client.get(f"{BASE}/modeles/{slug}/{lang}")
+        assert page.status_code == 200, (slug, lang)
+        assert "{% if " in html.unescape(page.get_data(as_text=True))
+
+
+def test_the_digest_editor_shows_a_condition_on_its_own_placeholder(client, team, login):
+    login(team.admin)
+    page = client.get(f"{BASE}/modeles/resume-quotidien/fr", headers={"Accept-Language": "en"})
+    assert "{% if items %}…{% endif %}" in html.unescape(page.get_data(as_text=True))
 
 
 def test_templates_are_admin_only(client, team, login):

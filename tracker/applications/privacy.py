@@ -205,6 +205,8 @@ def erase_application(application: Application, *, actor: User | None = None,
         sa.select(Document.sha256).where(Document.sha256.in_(hashes))))
     forget_previews_after_commit(hashes - still_used)
     delete(Submission, Submission.id.in_(submission_ids))
+    _empty_inbound_mail(application_id)
+    _empty_candidate_mail(organisation_id, candidate.email)
     delete(Application, Application.id == application_id)
     others = db.session.scalar(
         sa.select(sa.func.count(Application.id)).where(Application.candidate_id == candidate_id))
@@ -226,6 +228,38 @@ def erase_application(application: Application, *, actor: User | None = None,
         application_id=application_id, posting_id=posting_id, organisation_id=organisation_id,
         candidate_erased=not others, documents=len(document_ids), messages=len(message_ids),
         messages_unsent=unsent,
+    )
+
+
+def _empty_inbound_mail(application_id: int) -> None:
+    """The mails that made the application keep only a tombstone: their key and status (so
+    that reading the mailbox again does not bring the application back), nothing personal."""
+    from tracker.ingest.models import InboundMail
+
+    db.session.execute(
+        sa.update(InboundMail).where(InboundMail.application_id == application_id)
+        .values(raw=b"", size=0, from_name="", from_address="", to_addresses=[], subject="",
+                note="", error="", candidates=[], application_id=None, submission_id=None)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def _empty_candidate_mail(organisation_id: int, email: str) -> None:
+    """The candidate's other mails to the organisation that made no application (in triage,
+    set aside, failed, ignored) keep only a tombstone too: their key and status."""
+    from tracker.ingest.models import InboundMail, InboundStatus
+
+    email = (email or "").strip().lower()
+    if not email:
+        return
+    db.session.execute(
+        sa.update(InboundMail).where(
+            InboundMail.organisation_id == organisation_id,
+            sa.func.lower(InboundMail.from_address) == email,
+            InboundMail.status != InboundStatus.APPLICATION)
+        .values(raw=b"", size=0, from_name="", from_address="", to_addresses=[], subject="",
+                note="", error="", candidates=[])
+        .execution_options(synchronize_session="fetch")
     )
 
 

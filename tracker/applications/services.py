@@ -43,6 +43,7 @@ from tracker.mail.services import queue_message
 from tracker.mail.templates import candidate_context, document_lines, render_email
 from tracker.postings.display import deadline_text
 from tracker.postings.models import ContactRole, Posting, PostingStatus
+from tracker.reminders.notifications import route_new_application, without
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +219,7 @@ def submit_application(
     letter: CheckedFile | None = None,
     letter_text: str = "",
     message: str = "",
+    others: tuple[CheckedFile, ...] | list[CheckedFile] = (),
     keep_consent: bool = False,
     locale: str = "fr",
     channel: str = Channel.FORM,
@@ -228,7 +230,8 @@ def submit_application(
     The first application of an email address to an offer creates the application; a later one
     adds a new version (Submission) to it, refreshes its dates and tells the candidate so. The
     caller has checked that the offer takes applications (``closed_reason``) and validated the
-    input (names, email, files through ``documents.check_upload``).
+    input (names, email, files through ``documents.check_upload``). ``others``: further
+    documents (kind "other"), e.g. a diploma attached to an emailed application.
     """
     now = now or utcnow()
     organisation = posting.organisation
@@ -266,7 +269,8 @@ def submit_application(
         application=application, version=version, channel=channel, message=message.strip(),
         letter_text=letter_text.strip(), submitted_at=now,
     )
-    for kind, checked in ((DocumentKind.CV, cv), (DocumentKind.LETTER, letter)):
+    for kind, checked in ((DocumentKind.CV, cv), (DocumentKind.LETTER, letter),
+                          *((DocumentKind.OTHER, other) for other in others)):
         if checked is not None:
             submission.documents.append(Document(
                 kind=kind, filename=checked.filename, media_type=checked.media_type,
@@ -385,6 +389,13 @@ def queue_notification(result: SubmissionResult):
         log.warning("Offer %s has no contact to tell of application %s", posting.id,
                     application.reference)
         return None
+    # Contacts who chose the daily digest (a row waits for it) or nothing leave To/Cc.
+    left_out = route_new_application(application, submission)
+    if left_out:
+        to, cc = without(to, left_out), without(cc, left_out)
+        to, cc = (to, cc) if to else (cc, [])
+        if not to:
+            return None
     locale = organisation.locale
     masked = anonymity.is_masked(application)
     with force_locale(locale):

@@ -137,7 +137,8 @@ class FileBackend:
         pass
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (a password may cross to it unencrypted)."""
     if host.lower() == "localhost":
         return True
     try:
@@ -193,7 +194,7 @@ class SMTPBackend:
             raise MailConfigError(
                 "MAIL_USERNAME and MAIL_PASSWORD go together: set both to log in, or neither."
             )
-        if username and not (use_tls or use_starttls) and not _is_loopback(host):
+        if username and not (use_tls or use_starttls) and not is_loopback(host):
             raise MailConfigError(
                 f"MAIL_USERNAME is set but neither MAIL_USE_TLS nor MAIL_USE_STARTTLS: the "
                 f"password would cross the network to {host} unencrypted. Turn one of them on."

@@ -165,8 +165,9 @@ def template_edit(template_kind: str, template_lang: str):
         preview=preview,
         placeholders=[(name, PLACEHOLDERS[name][0]) for name in KINDS[kind].placeholders],
         condition_example=next(
-            name for name in ("answer_promise", "message", "backoffice_link", "reference")
-            if name in KINDS[kind].placeholders
+            (name for name in ("answer_promise", "message", "backoffice_link", "reference")
+             if name in KINDS[kind].placeholders),
+            KINDS[kind].placeholders[-1],  # e.g. the digest's "items"
         ),
     )
 

@@ -118,6 +118,48 @@ KINDS: dict[str, Kind] = {
          "interview_day", "interview_time", "interview_duration", "interview_place",
          "interview_video_url", "interview_note", "participants", "backoffice_link"),
     ),
+    # --- Reminders (tracker.reminders); every reminder email ends with a line, outside the
+    # template, linking to the recipient's notification settings.
+    "reminder.deadline_approaching": Kind(
+        _l("Reminder: an offer's deadline is approaching, to its admins and contacts"),
+        ("recipient_name", "posting_title", "organisation_name", "deadline", "time_left",
+         "application_count", "backoffice_link"),
+    ),
+    "reminder.deadline_reached": Kind(
+        _l("Reminder: an offer closed at its deadline, summary to its contacts"),
+        ("recipient_name", "posting_title", "organisation_name", "deadline",
+         "application_count", "reviewed_count", "unreviewed_count", "backoffice_link"),
+    ),
+    "reminder.reviews_pending": Kind(
+        _l("Reminder: applications still to review, to each reviewer"),
+        ("recipient_name", "posting_title", "organisation_name", "unreviewed_count",
+         "applications", "reminder_number", "backoffice_link"),
+    ),
+    "reminder.unanswered": Kind(
+        _l("Reminder: candidates still without an answer, to the offer's contacts"),
+        ("recipient_name", "posting_title", "organisation_name", "unanswered_count",
+         "answer_promise", "answers_link"),
+    ),
+    "reminder.digest": Kind(
+        _l("Daily digest of notifications"),
+        ("recipient_name", "organisation_name", "digest_date", "items"),
+    ),
+    "reminder.interview_tomorrow": Kind(
+        _l("Reminder: an interview tomorrow, to the reviewers taking part"),
+        ("recipient_name", "candidate_name", "reference", "posting_title", "organisation_name",
+         "interview_day", "interview_time", "interview_duration", "interview_place",
+         "interview_video_url", "backoffice_link"),
+    ),
+    "reminder.interview_tomorrow_candidate": Kind(
+        _l("Reminder: an interview tomorrow, to the candidate"),
+        (*CANDIDATE_PLACEHOLDERS, "interview_day", "interview_time", "interview_duration",
+         "interview_place", "interview_video_url", "interview_note"),
+    ),
+    "reminder.start_date": Kind(
+        _l("Reminder: a recruited candidate starts soon, to the offer's contacts"),
+        ("recipient_name", "candidate_name", "reference", "posting_title", "organisation_name",
+         "start_day", "backoffice_link"),
+    ),
 }
 
 # URL segment of each kind in the template editor (French URLs).
@@ -132,6 +174,14 @@ KIND_SLUGS = {
     "interview.update": "entretien-modification",
     "interview.cancellation": "entretien-annulation",
     "interview.reviewer": "entretien-evaluateurs",
+    "reminder.deadline_approaching": "rappel-date-limite-proche",
+    "reminder.deadline_reached": "rappel-offre-close",
+    "reminder.reviews_pending": "rappel-avis-a-donner",
+    "reminder.unanswered": "rappel-sans-reponse",
+    "reminder.digest": "resume-quotidien",
+    "reminder.interview_tomorrow": "rappel-entretien-demain",
+    "reminder.interview_tomorrow_candidate": "rappel-entretien-demain-candidat",
+    "reminder.start_date": "rappel-prise-de-poste",
 }
 KIND_BY_SLUG = {slug: kind for kind, slug in KIND_SLUGS.items()}
 
@@ -241,6 +291,54 @@ PLACEHOLDERS: dict[str, tuple[object, dict[str, str]]] = {
     "participants": (
         _l("The reviewers taking part, one per line"),
         {"fr": "- Camille Durand\n- Sami Benali", "en": "- Camille Durand\n- Sami Benali"},
+    ),
+    "recipient_name": (
+        _l("The name of the person the reminder goes to"),
+        {"fr": "Camille Durand", "en": "Camille Durand"},
+    ),
+    "time_left": (
+        _l("How long until the deadline, in words"),
+        {"fr": "dans 7\u00a0jours", "en": "in 7 days"},
+    ),
+    "application_count": (
+        _l("How many applications the offer has received"), {"fr": "12", "en": "12"},
+    ),
+    "reviewed_count": (
+        _l("How many applications have at least one review"), {"fr": "9", "en": "9"},
+    ),
+    "unreviewed_count": (
+        _l("How many applications are still to review"), {"fr": "3", "en": "3"},
+    ),
+    "applications": (
+        _l("The applications still to review, one per line"),
+        {"fr": "- VAC-26-7K3QX, reçue le 3\u00a0mars\n- VAC-26-9QH2M, reçue le 5\u00a0mars",
+         "en": "- VAC-26-7K3QX, received March 3\n- VAC-26-9QH2M, received March 5"},
+    ),
+    "reminder_number": (
+        _l("Which reminder this is: 1, 2, 3…"), {"fr": "2", "en": "2"},
+    ),
+    "unanswered_count": (
+        _l("How many candidates have no answer yet"), {"fr": "5", "en": "5"},
+    ),
+    "answers_link": (
+        _l("The link to the offer's answers page in the back office"),
+        {"fr": "https://emplois.example.org/gestion/villes-au-carre/offres/7/reponses",
+         "en": "https://emplois.example.org/gestion/villes-au-carre/offres/7/reponses"},
+    ),
+    "digest_date": (
+        _l("The day of the digest"),
+        {"fr": "mardi 14\u00a0avril\u00a02026", "en": "Tuesday, April 14, 2026"},
+    ),
+    "items": (
+        _l("What happened since the last digest, one line per item"),
+        {"fr": "- Chargé·e de mission conseils citoyens : 2 nouvelles candidatures\n"
+               "- Animateur·rice de quartier : date limite dans 7\u00a0jours",
+         "en": "- Chargé·e de mission conseils citoyens: 2 new applications\n"
+               "- Animateur·rice de quartier: deadline in 7 days"},
+    ),
+    "start_day": (
+        _l("The day the recruited candidate starts"),
+        {"fr": "lundi 1er\u00a0juin\u00a02026", "en": "Monday, June 1, 2026"},
     ),
 }
 

@@ -153,7 +153,9 @@ class Posting(TimestampMixin, db.Model):
     contacts: Mapped[list[PostingContact]] = relationship(
         back_populates="posting",
         cascade="all, delete-orphan",
-        order_by="PostingContact.position",
+        # Then by id: contacts sharing a position (e.g. 0, the default) come in the order they
+        # were added, whatever plan the database picks (PostgreSQL returns ties in any order).
+        order_by="(PostingContact.position, PostingContact.id)",
     )
 
     __table_args__ = (
@@ -197,6 +199,8 @@ class Posting(TimestampMixin, db.Model):
             name="published_fields",
         ),
         sa.Index("ix_posting_status_deadline", "status", "deadline"),
+        # Reminders after closing (reviews pending, unanswered candidates).
+        sa.Index("ix_posting_status_closed", "status", "closed_at"),
     )
 
     @property
