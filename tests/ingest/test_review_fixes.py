@@ -234,7 +234,8 @@ def _too_large_checks(app, key: str, size: int) -> None:
         assert b"Content-Type: multipart/mixed" in mail.raw and b"%PDF" not in mail.raw
         assert mail.from_address.startswith("big") and mail.subject == EXACT
         assert mail.organisation_id is not None and mail.to_addresses
-        assert "0.1 M" in mail.note  # the limit, in megabytes ("Mo" in French)
+        # The limit, in megabytes written the French way (the default locale).
+        assert "0,1\u00a0Mo" in mail.note or "0,1 Mo" in mail.note
         assert db.session.scalar(sa.select(sa.func.count(Application.id))) == 0
 
 

@@ -21,6 +21,8 @@ failed (or triaged) mail again; those three leave the commit to the caller.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import hashlib
 import logging
 import re
@@ -49,6 +51,7 @@ from tracker.applications.models import Application, Channel
 from tracker.applications.services import add_months, submit_application
 from tracker.audit.services import record_event
 from tracker.db import db, utcnow
+from tracker.i18n.formatting import format_number
 from tracker.ingest import parse, reasons, routing
 from tracker.ingest.models import InboundMail, InboundStatus
 from tracker.postings.models import Posting, PostingStatus
@@ -554,8 +557,8 @@ def _record_too_large(mail: InboundMail, *, organisation: Organisation | None,
 
 
 def _megabytes(size: int) -> str:
-    """"25", "0.3": megabytes with one decimal at most."""
-    return f"{size / 1024 / 1024:.1f}".removesuffix(".0")
+    """"25", "0,3": megabytes with one decimal at most, written the locale's way."""
+    return format_number((Decimal(size) / 1024 / 1024).quantize(Decimal("0.1")))
 
 
 def _home_from_headers(mail: InboundMail) -> Organisation | None:
